@@ -1,0 +1,312 @@
+//! The token cache: one 0600 JSON file per profile in a 0700 directory, written atomically, read
+//! without following symlinks, keyed by everything that shapes the token. A hit costs two small
+//! file reads. A miss is serialised per profile by an OS file lock, which dies with its holder.
+
+use crate::config::Profile;
+use crate::error::{Error, Result};
+use crate::fsutil;
+use crate::sensitive::Secret;
+use crate::token::Token;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+
+const VERSION: u32 = 1;
+const MAX_FILE: u64 = 256 * 1024;
+/// Longer than one exchange can take (its timeout, retries included), so a live holder is waited
+/// for and only a wedged one is reported.
+const LOCK_WAIT: Duration = Duration::from_secs(120);
+
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    v: u32,
+    key: String,
+    access_token: String,
+    token_type: String,
+    obtained_at: i64,
+    expires_at: i64,
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.access_token);
+    }
+}
+
+pub struct Cache {
+    dir: Option<PathBuf>,
+}
+
+/// Held while a profile's token is being exchanged; the OS releases it if the process dies.
+pub struct Lock {
+    _file: File,
+}
+
+impl Cache {
+    /// `$TOKEX_CACHE_DIR`, else the platform's cache directory for tokex. No I/O.
+    pub fn locate() -> Cache {
+        let dir = std::env::var_os("TOKEX_CACHE_DIR")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| {
+                directories::ProjectDirs::from("", "", "tokex").map(|d| d.cache_dir().to_path_buf())
+            });
+        Cache { dir }
+    }
+
+    pub fn at(dir: &Path) -> Cache {
+        Cache {
+            dir: Some(dir.to_path_buf()),
+        }
+    }
+
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    fn file(&self, name: &str, ext: &str) -> Option<PathBuf> {
+        self.dir.as_ref().map(|d| d.join(format!("{name}.{ext}")))
+    }
+
+    /// The cached token, if there is one for this exact profile; anything unreadable, corrupt,
+    /// foreign or stale is a miss, noted at debug level, never an error.
+    pub fn read(&self, name: &str, key: &str) -> Option<Token> {
+        let path = self.file(name, "json")?;
+        let file = match fsutil::open_nofollow(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => {
+                crate::log::debug(|| format!("cache {}: {e}; ignored", path.display()));
+                return None;
+            }
+        };
+        let mut bytes = match fsutil::read_limited(file, MAX_FILE) {
+            Ok(b) => b,
+            Err(e) => {
+                crate::log::debug(|| format!("cache {}: {e}; ignored", path.display()));
+                return None;
+            }
+        };
+        let parsed = serde_json::from_slice::<Entry>(&bytes);
+        zeroize::Zeroize::zeroize(&mut bytes);
+        let entry = match parsed {
+            Ok(e) if e.v == VERSION && e.key == key => e,
+            Ok(_) => {
+                crate::log::debug(|| {
+                    format!(
+                        "cache {}: for another profile version; ignored",
+                        path.display()
+                    )
+                });
+                return None;
+            }
+            Err(e) => {
+                crate::log::debug(|| {
+                    format!(
+                        "cache {}: corrupt ({:?}); ignored",
+                        path.display(),
+                        e.classify()
+                    )
+                });
+                return None;
+            }
+        };
+        let at = |s| OffsetDateTime::from_unix_timestamp(s).ok();
+        Some(Token {
+            access_token: Secret::new(entry.access_token.clone()),
+            token_type: entry.token_type.clone(),
+            obtained_at: at(entry.obtained_at)?,
+            expires_at: at(entry.expires_at)?,
+            refresh_token: None,
+        })
+    }
+
+    /// Stores the token; a cache that cannot be written is a debug note, never a failure.
+    pub fn write(&self, name: &str, key: &str, token: &Token) {
+        let Some(path) = self.file(name, "json") else {
+            return;
+        };
+        let entry = Entry {
+            v: VERSION,
+            key: key.to_string(),
+            access_token: token.access_token.expose().to_string(),
+            token_type: token.token_type.clone(),
+            obtained_at: token.obtained_at.unix_timestamp(),
+            expires_at: token.expires_at.unix_timestamp(),
+        };
+        let mut bytes = serde_json::to_vec(&entry).unwrap_or_default();
+        let result = self.ensure_dir().and_then(|()| {
+            fsutil::write_atomic(&path, &bytes, 0o600, 0o700).map_err(|e| e.to_string())
+        });
+        zeroize::Zeroize::zeroize(&mut bytes);
+        if let Err(e) = result {
+            crate::log::debug(|| {
+                format!(
+                    "cache {}: not written ({e}); token served uncached",
+                    path.display()
+                )
+            });
+        }
+    }
+
+    pub fn remove(&self, name: &str) -> Result<bool> {
+        let Some(path) = self.file(name, "json") else {
+            return Ok(false);
+        };
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(Error::op(format!("removing {}: {e}", path.display()))),
+        }
+    }
+
+    /// Takes the profile's exchange lock, waiting (bounded) for another process that holds it.
+    /// `Ok(None)` when the cache directory is unusable: then there is nothing to protect.
+    pub fn lock(&self, name: &str) -> Result<Option<Lock>> {
+        let Some(path) = self.file(name, "lock") else {
+            return Ok(None);
+        };
+        if let Err(e) = self.ensure_dir() {
+            crate::log::debug(|| format!("cache unusable ({e}); no lock, no cache"));
+            return Ok(None);
+        }
+        let file = match OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&path)
+        {
+            Ok(f) => f,
+            Err(e) => {
+                crate::log::debug(|| format!("lock {}: {e}; going on without it", path.display()));
+                return Ok(None);
+            }
+        };
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(2);
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Some(Lock { _file: file })),
+                Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < LOCK_WAIT => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(Error::op(format!(
+                        "another tokex process has held {} for {}s; if none is running, delete that file",
+                        path.display(),
+                        LOCK_WAIT.as_secs()
+                    )));
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    crate::log::debug(|| {
+                        format!("lock {}: {e}; going on without it", path.display())
+                    });
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    fn ensure_dir(&self) -> std::result::Result<(), String> {
+        match &self.dir {
+            Some(d) => {
+                fsutil::ensure_private_dir(d, 0o700).map_err(|e| format!("{}: {e}", d.display()))
+            }
+            None => Err("no cache directory (no home directory and no TOKEX_CACHE_DIR)".into()),
+        }
+    }
+}
+
+/// The cache key: a hash of the profile's name, every field that shapes its token, and where its
+/// secret comes from. Editing the profile changes it; `login` and `logout` remove the file.
+pub fn key(name: &str, profile: &Profile) -> String {
+    let mut h = Sha256::new();
+    h.update(name.as_bytes());
+    h.update([0]);
+    h.update(profile.identity().as_bytes());
+    hex::encode(&h.finalize()[..16])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ProviderId;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn token() -> Token {
+        let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+        Token {
+            access_token: Secret::from("tok"),
+            token_type: "Bearer".into(),
+            obtained_at: now,
+            expires_at: now + time::Duration::hours(1),
+            refresh_token: Some(Secret::from("never-cached")),
+        }
+    }
+
+    #[test]
+    fn round_trip_with_private_modes() {
+        let d = tempfile::tempdir().unwrap();
+        let c = Cache::at(&d.path().join("c"));
+        c.write("p", "k", &token());
+        let t = c.read("p", "k").unwrap();
+        assert_eq!(t.access_token.expose(), "tok");
+        assert!(t.refresh_token.is_none());
+        let file = d.path().join("c/p.json");
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            std::fs::metadata(d.path().join("c"))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o700
+        );
+        assert!(
+            !std::fs::read_to_string(&file)
+                .unwrap()
+                .contains("never-cached")
+        );
+        assert!(c.read("p", "other-key").is_none());
+    }
+
+    #[test]
+    fn corrupt_truncated_and_foreign_files_are_misses() {
+        let d = tempfile::tempdir().unwrap();
+        let c = Cache::at(d.path());
+        for junk in [&b""[..], b"{", b"\xff\xfe", b"{\"v\":9}", b"[1,2]"] {
+            std::fs::write(d.path().join("p.json"), junk).unwrap();
+            assert!(c.read("p", "k").is_none());
+        }
+        c.write("p", "k", &token());
+        assert!(c.read("p", "k").is_some());
+    }
+
+    #[test]
+    fn key_changes_when_the_profile_does() {
+        let mut p = Profile::empty(ProviderId::VmwareCsp);
+        let k1 = key("a", &p);
+        p.url = Some("https://other.example".into());
+        assert_ne!(k1, key("a", &p));
+        assert_ne!(key("a", &p), key("b", &p));
+    }
+
+    #[test]
+    fn unwritable_dir_is_not_an_error() {
+        let c = Cache::at(Path::new("/proc/tokex-no-such-dir"));
+        c.write("p", "k", &token());
+        assert!(c.read("p", "k").is_none());
+        assert!(c.lock("p").unwrap().is_none());
+    }
+}

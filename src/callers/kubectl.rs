@@ -1,0 +1,106 @@
+//! kubectl / client-go exec credential plugin: an `ExecCredential` with the token and its expiry,
+//! in the API version kubectl announced in `KUBERNETES_EXEC_INFO`.
+
+use crate::error::{Error, Result};
+use crate::token::{Token, rfc3339};
+use serde::{Deserialize, Serialize};
+
+pub const V1: &str = "client.authentication.k8s.io/v1";
+pub const V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
+
+#[derive(Deserialize)]
+struct ExecInfo {
+    #[serde(rename = "apiVersion")]
+    api_version: Option<String>,
+    kind: Option<String>,
+}
+
+/// The API version to answer in: kubectl's own, or v1 when run by hand without the variable.
+pub fn api_version(exec_info: Option<&str>) -> Result<String> {
+    let Some(raw) = exec_info.filter(|s| !s.trim().is_empty()) else {
+        return Ok(V1.to_string());
+    };
+    let info: ExecInfo = serde_json::from_str(raw)
+        .map_err(|e| Error::usage(format!("KUBERNETES_EXEC_INFO is not valid JSON ({e})")))?;
+    if info.kind.as_deref().is_some_and(|k| k != "ExecCredential") {
+        return Err(Error::usage(
+            "KUBERNETES_EXEC_INFO is not an ExecCredential",
+        ));
+    }
+    match info.api_version.as_deref() {
+        Some(v @ (V1 | V1BETA1)) => Ok(v.to_string()),
+        Some(other) => Err(Error::usage(format!(
+            "KUBERNETES_EXEC_INFO apiVersion {:?} is not supported (use {V1} or {V1BETA1})",
+            other.chars().take(80).collect::<String>()
+        ))),
+        None => Err(Error::usage("KUBERNETES_EXEC_INFO has no apiVersion")),
+    }
+}
+
+#[derive(Serialize)]
+struct ExecCredential<'a> {
+    #[serde(rename = "apiVersion")]
+    api_version: &'a str,
+    kind: &'static str,
+    status: Status<'a>,
+}
+
+#[derive(Serialize)]
+struct Status<'a> {
+    token: &'a str,
+    #[serde(rename = "expirationTimestamp")]
+    expiration_timestamp: String,
+}
+
+pub fn render(api_version: &str, token: &Token) -> String {
+    let cred = ExecCredential {
+        api_version,
+        kind: "ExecCredential",
+        status: Status {
+            token: token.access_token.expose(),
+            expiration_timestamp: rfc3339(token.reported_expiry()),
+        },
+    };
+    let mut s = serde_json::to_string(&cred).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sensitive::Secret;
+    use time::macros::datetime;
+
+    #[test]
+    fn echoes_the_announced_version() {
+        assert_eq!(api_version(None).unwrap(), V1);
+        let v1beta1 = r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":true}}"#;
+        assert_eq!(api_version(Some(v1beta1)).unwrap(), V1BETA1);
+        for bad in [
+            "{",
+            "[]",
+            r#"{"apiVersion":"client.authentication.k8s.io/v1alpha1"}"#,
+            r#"{"kind":"Pod","apiVersion":"client.authentication.k8s.io/v1"}"#,
+        ] {
+            let e = api_version(Some(bad)).unwrap_err();
+            assert!(e.to_string().contains("KUBERNETES_EXEC_INFO"), "{e}");
+        }
+    }
+
+    #[test]
+    fn exact_output() {
+        let at = datetime!(2026-11-23 10:00:00 UTC);
+        let t = Token {
+            access_token: Secret::from("tok"),
+            token_type: "Bearer".into(),
+            obtained_at: at,
+            expires_at: at + time::Duration::hours(1),
+            refresh_token: None,
+        };
+        assert_eq!(
+            render(V1, &t),
+            "{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"tok\",\"expirationTimestamp\":\"2026-11-23T10:59:00Z\"}}\n"
+        );
+    }
+}

@@ -1,0 +1,178 @@
+//! The command tree. These names are what users and their tools type: keep them stable.
+
+use crate::callers::plain::Format;
+use crate::config::{ClientAuth, Grant, ProviderId};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tokex",
+    version,
+    about = "Long-lived cloud secrets in the OS secret store; short-lived bearer tokens for git, kubectl, docker, terraform and scripts",
+    after_help = "Quick start (offline): tokex demo\nConfig: $TOKEX_CONFIG, else ~/.config/tokex/config.toml. Exit codes: 0 ok, 1 operational failure, 2 usage or config error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Add, list, show or remove profiles in the config file
+    #[command(subcommand)]
+    Profile(ProfileCmd),
+    /// Store a profile's long-lived secret, after checking it with a real exchange
+    #[command(
+        after_help = "Example: tokex login acme-vcd\n         pass show vcd/acme | tokex login acme-vcd --stdin"
+    )]
+    Login {
+        name: String,
+        /// Read the secret as one line from stdin instead of prompting on the terminal
+        #[arg(long)]
+        stdin: bool,
+        /// Store the secret without checking it at the token endpoint
+        #[arg(long)]
+        no_verify: bool,
+    },
+    /// Delete a profile's stored secret and its cached token
+    Logout { name: String },
+    /// Print an access token for a profile
+    #[command(
+        after_help = "Examples:\n  curl -H \"$(tokex token acme-vcd --format header)\" https://vcd.example.com/cloudapi/1.0.0/orgs\n  eval \"$(tokex token acme-vcd --format env)\""
+    )]
+    Token {
+        name: String,
+        #[arg(long, value_enum, default_value = "bare")]
+        format: Format,
+        /// Minimum remaining validity of the token handed out (e.g. 30s, 5m, 1h)
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "1m")]
+        min_valid: time::Duration,
+        /// Ignore the cache and exchange anew
+        #[arg(long)]
+        refresh: bool,
+    },
+    /// Show profiles, where their secrets live and their cached tokens (never a secret)
+    Status { name: Option<String> },
+    /// kubectl exec credential plugin: print an ExecCredential
+    #[command(
+        after_help = "kubeconfig: users[].user.exec = {apiVersion: client.authentication.k8s.io/v1, command: tokex, args: [kubectl, NAME], interactiveMode: Never}"
+    )]
+    Kubectl { name: String },
+    /// Manage the token cache
+    #[command(subcommand)]
+    Cache(CacheCmd),
+    /// Run an offline demonstration against a built-in loopback fake of VMware Cloud Director
+    Demo,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProfileCmd {
+    /// Add a profile
+    #[command(
+        after_help = "Examples:\n  tokex profile add acme-vcd --provider vcd --url https://vcd.example.com --tenant acme\n  tokex profile add csp --provider vmware-csp\n  tokex profile add idp --provider oauth2 --token-url https://idp.example.com/token --client-id ci-bot --scope api"
+    )]
+    Add(Box<AddArgs>),
+    /// List profiles
+    List,
+    /// Show one profile's settings (never its secret)
+    Show { name: String },
+    /// Remove a profile from the config (its stored secret stays until `tokex logout`)
+    Remove { name: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CacheCmd {
+    /// Delete cached tokens, for one profile or all
+    Clear { name: Option<String> },
+}
+
+#[derive(Args, Debug)]
+pub struct AddArgs {
+    pub name: String,
+    #[arg(long, value_enum)]
+    pub provider: ProviderId,
+    /// Base URL of the provider (vcd, vmware-csp, virtana, huawei-*)
+    #[arg(long)]
+    pub url: Option<String>,
+    /// vCD organization the API token's user belongs to (`system` for provider admins)
+    #[arg(long)]
+    pub tenant: Option<String>,
+    #[arg(long)]
+    pub client_id: Option<String>,
+    #[arg(long)]
+    pub identity_store_id: Option<String>,
+    #[arg(long)]
+    pub tenant_id: Option<String>,
+    #[arg(long)]
+    pub access_key_id: Option<String>,
+    /// oauth2: the token endpoint
+    #[arg(long)]
+    pub token_url: Option<String>,
+    /// oauth2: which grant the stored secret is for
+    #[arg(long, value_enum)]
+    pub grant: Option<Grant>,
+    /// oauth2 client_credentials: how the client authenticates (default client_secret_basic)
+    #[arg(long, value_enum)]
+    pub client_auth: Option<ClientAuth>,
+    #[arg(long)]
+    pub scope: Option<String>,
+    #[arg(long)]
+    pub audience: Option<String>,
+    /// URL prefix a caller's request must match to use this profile (repeatable)
+    #[arg(long = "match", value_name = "PATTERN")]
+    pub matches: Vec<String>,
+    /// Username reported to git and docker
+    #[arg(long)]
+    pub username: Option<String>,
+    /// Read the secret from this environment variable instead of the secret store
+    #[arg(long)]
+    pub secret_env: Option<String>,
+    /// Read the secret from this file (mode 0600 or stricter) instead of the secret store
+    #[arg(long)]
+    pub secret_file: Option<String>,
+    /// Run this shell command and read the secret from its first line of output
+    #[arg(long)]
+    pub secret_command: Option<String>,
+    /// PEM file of extra CA certificates to trust for this profile
+    #[arg(long)]
+    pub ca_file: Option<String>,
+    /// Total seconds for one token request, retries included (default 30)
+    #[arg(long)]
+    pub timeout: Option<u64>,
+}
+
+/// `90`, `90s`, `5m`, `2h`.
+pub fn parse_duration(s: &str) -> Result<time::Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 30s, 5m or 1h"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("{s:?} is not a duration like 30s, 5m or 1h")),
+    };
+    Ok(time::Duration::seconds(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90").unwrap(), time::Duration::seconds(90));
+        assert_eq!(parse_duration("5m").unwrap(), time::Duration::minutes(5));
+        assert_eq!(parse_duration("1h").unwrap(), time::Duration::hours(1));
+        assert!(parse_duration("5 minutes").is_err());
+        assert!(parse_duration("").is_err());
+    }
+}

@@ -1,0 +1,356 @@
+//! The one place that builds the HTTP client and sends a token request: bounded timeouts, a few
+//! retries where retrying is right, no redirects (a secret is never forwarded), a cap on what
+//! is read, and error bodies of every provider shape turned into one line.
+
+use crate::config::{Profile, check_url};
+use crate::error::{Error, Result};
+use crate::sensitive::{Secret, redact};
+use std::io::Read;
+use std::time::{Duration, Instant};
+use zeroize::Zeroizing;
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const MAX_ATTEMPTS: u32 = 3;
+const MAX_BODY: u64 = 1024 * 1024;
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(10);
+
+/// A token request, built by a provider, sent by [`Http::send`].
+pub struct Request {
+    pub method: reqwest::Method,
+    pub url: reqwest::Url,
+    /// Headers in the order given; values may be secret (an AK/SK signature is not, a Basic
+    /// credential is), so the whole request is never logged.
+    pub headers: Vec<(String, String)>,
+    pub body: Zeroizing<Vec<u8>>,
+}
+
+pub struct Http {
+    client: reqwest::blocking::Client,
+    timeout: Duration,
+}
+
+impl Http {
+    pub fn for_profile(profile: &Profile) -> Result<Http> {
+        let timeout = profile
+            .timeout
+            .map(Duration::from_secs)
+            .unwrap_or(DEFAULT_TIMEOUT);
+        let mut builder = reqwest::blocking::Client::builder()
+            .user_agent(concat!("tokex/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+            .timeout(timeout)
+            .https_only(false);
+        if let Some(path) = &profile.ca_file {
+            let pem =
+                std::fs::read(path).map_err(|e| Error::usage(format!("ca_file {path}: {e}")))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| Error::usage(format!("ca_file {path}: not a PEM bundle: {e}")))?;
+            if certs.is_empty() {
+                return Err(Error::usage(format!(
+                    "ca_file {path}: no certificate in it"
+                )));
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| Error::op(format!("cannot set up the HTTP client: {e}")))?;
+        Ok(Http { client, timeout })
+    }
+
+    /// Sends `req`, retrying connection failures, 429 and 502-504 a few times within the
+    /// profile's timeout; returns the body of a 2xx answer. `secrets` are scrubbed from anything
+    /// the server says back before it reaches a message.
+    pub fn send(&self, req: &Request, secrets: &[&Secret]) -> Result<Vec<u8>> {
+        // Refuse plain http to anything but loopback here too, whatever built the request.
+        check_url(req.url.as_str())?;
+        let deadline = Instant::now() + self.timeout;
+        let mut attempt = 1;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let outcome = self.attempt(req, remaining, secrets);
+            let retry_after = match &outcome {
+                Attempt::Done(_) => None,
+                Attempt::Retry(_, wait) => Some(*wait),
+            };
+            let wait = match retry_after {
+                Some(w) if attempt < MAX_ATTEMPTS => w,
+                _ => return outcome.into_result(),
+            };
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if wait >= remaining {
+                return outcome.into_result();
+            }
+            crate::log::debug(|| {
+                format!(
+                    "attempt {attempt} failed ({}); retrying in {wait:?}",
+                    outcome.message()
+                )
+            });
+            std::thread::sleep(wait);
+            attempt += 1;
+        }
+    }
+
+    fn attempt(&self, req: &Request, remaining: Duration, secrets: &[&Secret]) -> Attempt {
+        let backoff = Duration::from_millis(300);
+        if remaining.is_zero() {
+            return Attempt::Done(Err(Error::op(format!(
+                "no answer from {} within {}s",
+                host(&req.url),
+                self.timeout.as_secs()
+            ))));
+        }
+        let mut builder = self
+            .client
+            .request(req.method.clone(), req.url.clone())
+            .timeout(remaining)
+            .body(req.body.to_vec());
+        for (k, v) in &req.headers {
+            builder = builder.header(k, v);
+        }
+        crate::log::debug(|| format!("{} {} (attempt)", req.method, req.url));
+        let response = match builder.send() {
+            Ok(r) => r,
+            Err(e) => {
+                let msg = describe_transport(&e, &req.url, self.timeout);
+                // A timeout already spent the budget; anything else (refused, reset) may pass.
+                return if e.is_timeout() {
+                    Attempt::Done(Err(Error::op(msg)))
+                } else {
+                    Attempt::Retry(Error::op(msg), backoff)
+                };
+            }
+        };
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|s| Duration::from_secs(s).min(MAX_RETRY_WAIT));
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let mut body = Vec::new();
+        let read = response.take(MAX_BODY + 1).read_to_end(&mut body);
+        if let Err(e) = read {
+            let msg = format!("reading the answer from {}: {}", host(&req.url), plain(&e));
+            return Attempt::Retry(Error::op(msg), backoff);
+        }
+        if body.len() as u64 > MAX_BODY {
+            return Attempt::Done(Err(Error::op(format!(
+                "HTTP {}: answer larger than {} bytes, refused",
+                status.as_u16(),
+                MAX_BODY
+            ))));
+        }
+        if status.is_success() {
+            return Attempt::Done(Ok(body));
+        }
+        if status.is_redirection() {
+            let to = location
+                .as_deref()
+                .and_then(|l| req.url.join(l).ok())
+                .map(|u| host(&u))
+                .unwrap_or_else(|| "elsewhere".into());
+            return Attempt::Done(Err(Error::op(format!(
+                "HTTP {}: redirect to {to} refused (tokex never sends a secret to another address; fix the profile's URL)",
+                status.as_u16()
+            ))));
+        }
+        let msg = redact(&describe_error(status, &content_type, &body), secrets);
+        match status.as_u16() {
+            429 | 502..=504 => Attempt::Retry(Error::op(msg), retry_after.unwrap_or(backoff)),
+            _ => Attempt::Done(Err(Error::op(msg))),
+        }
+    }
+}
+
+enum Attempt {
+    Done(Result<Vec<u8>>),
+    Retry(Error, Duration),
+}
+
+impl Attempt {
+    fn into_result(self) -> Result<Vec<u8>> {
+        match self {
+            Attempt::Done(r) => r,
+            Attempt::Retry(e, _) => Err(e),
+        }
+    }
+    fn message(&self) -> String {
+        match self {
+            Attempt::Done(Ok(_)) => "ok".into(),
+            Attempt::Done(Err(e)) | Attempt::Retry(e, _) => e.to_string(),
+        }
+    }
+}
+
+/// `host[:port]` as it goes in a `Host` header and in messages.
+pub fn host(url: &reqwest::Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => url.to_string(),
+    }
+}
+
+/// The innermost cause, which is what a user can act on ("connection refused", "certificate").
+fn plain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        last = s.to_string();
+        cur = s.source();
+    }
+    last
+}
+
+fn describe_transport(e: &reqwest::Error, url: &reqwest::Url, timeout: Duration) -> String {
+    let cause = plain(e);
+    let h = host(url);
+    if e.is_timeout() {
+        format!(
+            "no answer from {h} within {}s (profile `timeout`)",
+            timeout.as_secs()
+        )
+    } else if cause.to_ascii_lowercase().contains("certificate") {
+        format!("TLS to {h}: {cause} (a private CA? name its PEM file in the profile's `ca_file`)")
+    } else if e.is_connect() {
+        format!("cannot connect to {h}: {cause}")
+    } else {
+        format!("request to {h} failed: {cause}")
+    }
+}
+
+/// `HTTP 400 Bad Request: invalid_grant: Invalid refresh token`, from any of the four error
+/// shapes providers use: RFC 6749, VMware Cloud Director, Huawei, VMware Cloud Services.
+pub fn describe_error(status: reqwest::StatusCode, content_type: &str, body: &[u8]) -> String {
+    let head = format!("HTTP {}", status.as_u16());
+    let head = match status.canonical_reason() {
+        Some(r) => format!("{head} {r}"),
+        None => head,
+    };
+    if let Ok(serde_json::Value::Object(o)) = serde_json::from_slice::<serde_json::Value>(body) {
+        let text = |k: &str| match o.get(k) {
+            Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        let pairs = [
+            ("error", "error_description"),
+            ("minorErrorCode", "message"),
+            ("error_code", "error_msg"),
+            ("moduleCode", "message"),
+        ];
+        for (code, msg) in pairs {
+            if let Some(c) = text(code) {
+                let mut out = format!("{head}: {}", clip(&c));
+                if let Some(m) = text(msg) {
+                    out.push_str(&format!(": {}", clip(&m)));
+                }
+                if let Some(r) = text("request_id") {
+                    out.push_str(&format!(" (request_id {})", clip(&r)));
+                }
+                return out;
+            }
+        }
+        if let Some(m) = text("message").or_else(|| text("error_msg")) {
+            return format!("{head}: {}", clip(&m));
+        }
+        return format!("{head} (JSON answer without an error code)");
+    }
+    if content_type.contains("html") || body.trim_ascii_start().starts_with(b"<") {
+        return format!("{head} (an HTML page, not the token API: check the profile's URL)");
+    }
+    match std::str::from_utf8(body) {
+        Ok(t) if !t.trim().is_empty() => format!("{head}: {}", clip(t.trim())),
+        _ => head,
+    }
+}
+
+/// Server text, cut to one short printable line.
+fn clip(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(200)
+        .collect();
+    if s.chars().count() > 200 {
+        format!("{cleaned}…")
+    } else {
+        cleaned
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::StatusCode;
+
+    fn d(status: u16, body: &str) -> String {
+        describe_error(
+            StatusCode::from_u16(status).unwrap(),
+            "application/json",
+            body.as_bytes(),
+        )
+    }
+
+    #[test]
+    fn all_four_error_shapes_reach_the_user() {
+        assert_eq!(
+            d(
+                400,
+                r#"{"error":"invalid_grant","error_description":"expired"}"#
+            ),
+            "HTTP 400 Bad Request: invalid_grant: expired"
+        );
+        assert_eq!(
+            d(
+                400,
+                r#"{"minorErrorCode":"invalid_grant","message":"Invalid refresh token","stackTrace":"x"}"#
+            ),
+            "HTTP 400 Bad Request: invalid_grant: Invalid refresh token"
+        );
+        assert_eq!(
+            d(
+                401,
+                r#"{"error_code":"APIG.0301","error_msg":"verify aksk signature fail","request_id":"r1"}"#
+            ),
+            "HTTP 401 Unauthorized: APIG.0301: verify aksk signature fail (request_id r1)"
+        );
+        assert_eq!(
+            d(
+                400,
+                r#"{"moduleCode":340,"message":"invalid_grant: Invalid refresh token"}"#
+            ),
+            "HTTP 400 Bad Request: 340: invalid_grant: Invalid refresh token"
+        );
+    }
+
+    #[test]
+    fn html_and_text_bodies() {
+        let html = describe_error(StatusCode::BAD_GATEWAY, "text/html", b"<html>oops</html>");
+        assert!(
+            html.starts_with("HTTP 502 Bad Gateway (an HTML page"),
+            "{html}"
+        );
+        let text = describe_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "text/plain",
+            b"boom\nline2",
+        );
+        assert_eq!(text, "HTTP 500 Internal Server Error: boom line2");
+    }
+}

@@ -1,0 +1,153 @@
+//! Token exchange: a provider turns a profile and its secret into an HTTP request, and the
+//! provider's answer into a [`Token`]. Providers that differ only in a URL and a form are data in
+//! one shape ([`form_post`]); only Huawei Identity Center, which signs, has a shape of its own.
+
+mod huawei_idc;
+pub mod huawei_sign;
+mod oauth2;
+pub mod response;
+mod vmware;
+
+use crate::config::{Profile, ProviderId, check_url};
+use crate::error::{Error, Result};
+use crate::http::{Http, Request};
+use crate::sensitive::Secret;
+use crate::token::Token;
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+/// Exchanges the profile's long-lived secret for an access token.
+pub fn exchange(http: &Http, profile: &Profile, secret: &Secret) -> Result<Token> {
+    let req = build(profile, secret, OffsetDateTime::now_utc())?;
+    let body = http.send(&req, &[secret])?;
+    let received = OffsetDateTime::now_utc();
+    response::parse(&body, received, &[secret])
+}
+
+/// The request a provider sends, for a given moment (Huawei signs the time).
+pub fn build(profile: &Profile, secret: &Secret, now: OffsetDateTime) -> Result<Request> {
+    match profile.provider {
+        ProviderId::Vcd => vmware::vcd(profile, secret),
+        ProviderId::VmwareCsp => vmware::csp(profile, secret),
+        ProviderId::Virtana | ProviderId::HuaweiOneaccess | ProviderId::Oauth2 => {
+            oauth2::request(profile, secret)
+        }
+        ProviderId::HuaweiIdentityCenter => huawei_idc::request(profile, secret, now),
+    }
+}
+
+/// Whether a `refresh_token` in this provider's answer replaces the stored secret: only where
+/// the secret *is* a refresh token (vCD API tokens and service accounts, CSP API tokens, OAuth 2.0
+/// refresh_token grants), never where it is a client secret.
+pub fn rotates(profile: &Profile) -> bool {
+    match profile.provider {
+        ProviderId::Vcd | ProviderId::VmwareCsp => true,
+        ProviderId::Oauth2 => profile.grant() == crate::config::Grant::RefreshToken,
+        _ => false,
+    }
+}
+
+/// The header a script sends the token in: CSP's own APIs want `csp-auth-token`.
+pub fn header_name(profile: &Profile) -> &'static str {
+    match profile.provider {
+        ProviderId::VmwareCsp => "csp-auth-token",
+        _ => "Authorization",
+    }
+}
+
+/// `base` + `path`, keeping any path prefix `base` already has (a proxy mount point).
+fn endpoint(base: &str, path: &str) -> Result<reqwest::Url> {
+    let url = check_url(base).map_err(|e| e.context("`url`"))?;
+    let joined = format!("{}{}", url.as_str().trim_end_matches('/'), path);
+    check_url(&joined).map_err(|e| e.context("`url`"))
+}
+
+/// A `POST` of an `application/x-www-form-urlencoded` body with `Accept: application/json`,
+/// optionally with HTTP Basic client authentication encoded as RFC 6749 §2.3.1 requires.
+fn form_post(
+    url: reqwest::Url,
+    form: &[(&str, &str)],
+    basic: Option<(&str, &str)>,
+) -> Result<Request> {
+    let body = Zeroizing::new(encode_form(form).into_bytes());
+    let mut headers = vec![
+        (
+            "Content-Type".to_string(),
+            "application/x-www-form-urlencoded".to_string(),
+        ),
+        ("Accept".to_string(), "application/json".to_string()),
+    ];
+    if let Some((id, secret)) = basic {
+        use base64::Engine;
+        let pair = Zeroizing::new(format!("{}:{}", form_encode(id), form_encode(secret)));
+        let b64 = base64::engine::general_purpose::STANDARD.encode(pair.as_bytes());
+        headers.push(("Authorization".to_string(), format!("Basic {b64}")));
+    }
+    Ok(Request {
+        method: reqwest::Method::POST,
+        url,
+        headers,
+        body,
+    })
+}
+
+fn encode_form(form: &[(&str, &str)]) -> String {
+    form.iter()
+        .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// `application/x-www-form-urlencoded` encoding of one name or value.
+fn form_encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// One path segment, percent-encoded (an org or store name may hold any character).
+fn path_segment(s: &str) -> String {
+    form_encode(s).replace('+', "%20")
+}
+
+fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str> {
+    value
+        .as_deref()
+        .ok_or_else(|| Error::usage(format!("profile needs `{field}`")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_auth_form_encodes_id_and_secret_first() {
+        let url = reqwest::Url::parse("https://as.example/token").unwrap();
+        let r = form_post(
+            url,
+            &[("grant_type", "client_credentials")],
+            Some(("s=cr%t", "a b+c")),
+        )
+        .unwrap();
+        let auth = r
+            .headers
+            .iter()
+            .find(|(k, _)| k == "Authorization")
+            .unwrap();
+        use base64::Engine;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(auth.1.strip_prefix("Basic ").unwrap())
+            .unwrap();
+        assert_eq!(String::from_utf8(decoded).unwrap(), "s%3Dcr%25t:a+b%2Bc");
+        assert_eq!(&r.body[..], b"grant_type=client_credentials");
+    }
+
+    #[test]
+    fn endpoint_keeps_a_path_prefix() {
+        assert_eq!(
+            endpoint("https://h.example/base/", "/oauth/provider/token")
+                .unwrap()
+                .as_str(),
+            "https://h.example/base/oauth/provider/token"
+        );
+        assert!(endpoint("http://h.example", "/x").is_err());
+    }
+}

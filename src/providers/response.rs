@@ -1,0 +1,239 @@
+//! Reading a token endpoint's answer: the token, its type, its lifetime (from `expires_in`, from
+//! Huawei's `expiration_time` in epoch milliseconds, or from a JWT's `exp`), and a rotated
+//! refresh token. Lifetimes count from when the answer arrived, so a skewed clock does not matter.
+
+use crate::error::{Error, Result};
+use crate::sensitive::{Secret, redact};
+use crate::token::Token;
+use serde_json::Value;
+use time::{Duration, OffsetDateTime};
+
+/// Used when an answer says nothing about expiry: short, so tokex asks again soon.
+pub const UNKNOWN_LIFETIME: Duration = Duration::minutes(5);
+/// Nothing tokex caches lives longer than this, whatever the server claims.
+pub const MAX_LIFETIME: Duration = Duration::days(400);
+
+pub fn parse(body: &[u8], received: OffsetDateTime, secrets: &[&Secret]) -> Result<Token> {
+    let v: Value = serde_json::from_slice(body).map_err(|_| {
+        let what = if body.trim_ascii_start().starts_with(b"<") {
+            "an HTML page"
+        } else {
+            "not JSON"
+        };
+        Error::op(format!(
+            "the token endpoint answered with {what} ({} bytes)",
+            body.len()
+        ))
+    })?;
+    let o = v
+        .as_object()
+        .ok_or_else(|| Error::op("the token endpoint answered with JSON that is not an object"))?;
+    let token = ["access_token", "token"]
+        .iter()
+        .find_map(|k| o.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty()))
+        .ok_or_else(|| {
+            let keys: Vec<&str> = o.keys().map(String::as_str).take(10).collect();
+            Error::op(redact(
+                &format!(
+                    "the answer has no access_token (fields: {})",
+                    keys.join(", ")
+                ),
+                secrets,
+            ))
+        })?;
+    if token.chars().any(|c| c.is_control() || c == ' ') {
+        return Err(Error::op(
+            "the access token contains spaces or control characters",
+        ));
+    }
+    let token_type = match o.get("token_type") {
+        None | Some(Value::Null) => "Bearer".to_string(),
+        Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => t.clone(),
+        Some(other) => {
+            let shown = other
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| other.to_string());
+            return Err(Error::op(format!(
+                "unsupported token_type {:?}: tokex hands out bearer tokens",
+                redact(&shown.chars().take(40).collect::<String>(), secrets)
+            )));
+        }
+    };
+    let lifetime = lifetime(o, token)?;
+    let refresh_token = o
+        .get("refresh_token")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(|s| Secret::new(s.to_string()));
+    Ok(Token {
+        access_token: Secret::new(token.to_string()),
+        token_type,
+        obtained_at: received,
+        expires_at: received + lifetime,
+        refresh_token,
+    })
+}
+
+fn lifetime(o: &serde_json::Map<String, Value>, token: &str) -> Result<Duration> {
+    let raw = if let Some(v) = o.get("expires_in").filter(|v| !v.is_null()) {
+        let secs = number(v).ok_or_else(|| {
+            Error::op(format!(
+                "expires_in is not a number of seconds: {}",
+                short(v)
+            ))
+        })?;
+        if secs <= 0 {
+            return Err(Error::op(format!(
+                "expires_in is {secs}: the token is already expired"
+            )));
+        }
+        Duration::seconds(secs)
+    } else if let Some(v) = o.get("expiration_time").filter(|v| !v.is_null()) {
+        let exp = number(v)
+            .ok_or_else(|| Error::op(format!("expiration_time is not a number: {}", short(v))))?;
+        // Epoch milliseconds; measured against the server's own creation_time when it gives one.
+        let start = match o.get("creation_time").and_then(number) {
+            Some(c) => c,
+            None => (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64,
+        };
+        let ms = exp.saturating_sub(start);
+        if ms <= 0 {
+            return Err(Error::op(
+                "expiration_time is not after creation_time: the token is already expired",
+            ));
+        }
+        Duration::milliseconds(ms)
+    } else if let Some((exp, iat)) = jwt_times(token) {
+        let start = iat.unwrap_or_else(|| OffsetDateTime::now_utc().unix_timestamp());
+        if exp <= start {
+            return Err(Error::op("the token's JWT exp has passed"));
+        }
+        Duration::seconds(exp - start)
+    } else {
+        crate::log::debug(|| "the answer gives no expiry; assuming 5 minutes".into());
+        UNKNOWN_LIFETIME
+    };
+    if raw > MAX_LIFETIME {
+        crate::log::debug(|| format!("lifetime {raw} capped at {MAX_LIFETIME}"));
+    }
+    Ok(raw.min(MAX_LIFETIME))
+}
+
+/// An integer, or an integer in a string (some servers quote `expires_in`).
+fn number(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn short(v: &Value) -> String {
+    v.to_string().chars().take(40).collect()
+}
+
+/// `exp` and `iat` from a JWT's payload, without verifying it: only the lifetime is wanted.
+fn jwt_times(token: &str) -> Option<(i64, Option<i64>)> {
+    use base64::Engine;
+    let mut parts = token.split('.');
+    let (_, payload, _) = (parts.next()?, parts.next()?, parts.next()?);
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: Value = serde_json::from_slice(&bytes).ok()?;
+    let exp = claims.get("exp").and_then(number)?;
+    Some((exp, claims.get("iat").and_then(number)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const AT: OffsetDateTime = datetime!(2026-11-23 10:00:00 UTC);
+
+    fn p(body: &str) -> Result<Token> {
+        parse(body.as_bytes(), AT, &[])
+    }
+
+    #[test]
+    fn rfc6749_answer() {
+        let t = p(
+            r#"{"access_token":"a1","token_type":"bearer","expires_in":1799,"refresh_token":"r2"}"#,
+        )
+        .unwrap();
+        assert_eq!(t.access_token.expose(), "a1");
+        assert_eq!(t.expires_at, AT + Duration::seconds(1799));
+        assert_eq!(t.refresh_token.unwrap().expose(), "r2");
+    }
+
+    #[test]
+    fn expires_in_as_string() {
+        let t = p(r#"{"access_token":"a","expires_in":"60"}"#).unwrap();
+        assert_eq!(t.lifetime(), Duration::seconds(60));
+    }
+
+    #[test]
+    fn huawei_epoch_ms_counts_from_creation_time() {
+        // The vendor's example: exactly 365 days, whatever this machine's clock says.
+        let t = p(r#"{"token":"scim","token_id":"i","creation_time":1754278569275,"expiration_time":1785814569000}"#).unwrap();
+        assert_eq!(t.access_token.expose(), "scim");
+        assert_eq!(
+            t.lifetime(),
+            Duration::milliseconds(1785814569000 - 1754278569275)
+        );
+        assert_eq!(t.token_type, "Bearer");
+    }
+
+    #[test]
+    fn jwt_exp_minus_iat_when_no_expires_in() {
+        use base64::Engine;
+        let claims =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"iat":1000,"exp":4600}"#);
+        let body = format!(r#"{{"access_token":"h.{claims}.s"}}"#);
+        assert_eq!(p(&body).unwrap().lifetime(), Duration::hours(1));
+    }
+
+    #[test]
+    fn no_expiry_at_all_is_short() {
+        assert_eq!(
+            p(r#"{"access_token":"opaque"}"#).unwrap().lifetime(),
+            UNKNOWN_LIFETIME
+        );
+    }
+
+    #[test]
+    fn bad_answers_are_clear_errors() {
+        for (body, want) in [
+            ("<html>", "HTML"),
+            ("[]", "not an object"),
+            (r#"{"token_type":"bearer"}"#, "no access_token"),
+            (r#"{"access_token":"a","expires_in":0}"#, "already expired"),
+            (r#"{"access_token":"a","expires_in":-5}"#, "already expired"),
+            (
+                r#"{"access_token":"a","expires_in":"soon"}"#,
+                "not a number",
+            ),
+            (
+                r#"{"access_token":"a","token_type":"mac"}"#,
+                "unsupported token_type",
+            ),
+        ] {
+            let e = p(body).unwrap_err().to_string();
+            assert!(e.contains(want), "{body}: {e}");
+        }
+    }
+
+    #[test]
+    fn absurd_lifetime_is_capped() {
+        assert_eq!(
+            p(r#"{"access_token":"a","expires_in":99999999999}"#)
+                .unwrap()
+                .lifetime(),
+            MAX_LIFETIME
+        );
+    }
+}
