@@ -28,6 +28,7 @@ pub fn run() -> Result<()> {
         Response::json(200, format!(r#"{{"access_token":"demo-access-token-{n}","token_type":"Bearer","expires_in":3600}}"#))
     })
     .map_err(|e| Error::op(format!("demo: cannot start the loopback server: {e}")))?;
+    join_private_session_keyring();
     let dir =
         tempfile::tempdir().map_err(|e| Error::op(format!("demo: temporary directory: {e}")))?;
     let exe = std::env::current_exe().map_err(|e| Error::op(format!("demo: {e}")))?;
@@ -88,7 +89,6 @@ pub fn run() -> Result<()> {
         ],
         None,
     )?;
-    println!("$ echo {DEMO_SECRET} | tokex login {name} --stdin");
     let login = tokex(
         &["login", &name, "--stdin"],
         Some(&format!("{DEMO_SECRET}\n")),
@@ -110,4 +110,23 @@ pub fn run() -> Result<()> {
         exchanges.load(Ordering::SeqCst)
     );
     Ok(())
+}
+
+/// Gives the demo's children a fresh kernel session keyring, so the demo secret never lands in
+/// the user's own keyring, and the kernel store works even where the login set up no session
+/// keyring (containers). Harmless when the store is the Secret Service.
+fn join_private_session_keyring() {
+    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
+    // SAFETY: KEYCTL_JOIN_SESSION_KEYRING with a null name creates and joins an anonymous
+    // session keyring for this process; it reads no memory of ours.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_keyctl,
+            KEYCTL_JOIN_SESSION_KEYRING,
+            std::ptr::null::<libc::c_char>(),
+        )
+    };
+    if r < 0 {
+        crate::log::debug(|| "demo: no private session keyring (keyctl refused)".into());
+    }
 }

@@ -1,0 +1,288 @@
+//! Shared test fixtures: an isolated tokex environment, a recording fake token endpoint, and
+//! real secret stores (a private D-Bus session with gnome-keyring, a private kernel session
+//! keyring). Nothing here talks to anything but loopback.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex, Once};
+pub use tokex::loopback::{Request, Response, Server};
+
+/// A throw-away HOME, config file and cache directory, and the store to use.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub store_env: Vec<(String, String)>,
+    pub extra_env: Vec<(String, String)>,
+}
+
+impl Env {
+    /// Secrets in the kernel keyring (a private session keyring for this test process).
+    pub fn keyutils() -> Env {
+        private_session_keyring();
+        Env::with_store(vec![("TOKEX_STORE".into(), "keyutils".into())])
+    }
+
+    pub fn with_store(store_env: Vec<(String, String)>) -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+            store_env,
+            extra_env: Vec::new(),
+        }
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    pub fn cache_dir(&self) -> PathBuf {
+        self.dir.path().join("cache")
+    }
+
+    pub fn set(&mut self, k: &str, v: &str) {
+        self.extra_env.push((k.into(), v.into()));
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_tokex"));
+        c.args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("TOKEX_CONFIG", self.config())
+            .env("TOKEX_CACHE_DIR", self.cache_dir())
+            .stdin(Stdio::null());
+        for (k, v) in self.store_env.iter().chain(&self.extra_env) {
+            c.env(k, v);
+        }
+        c
+    }
+
+    /// Runs tokex with `stdin`, returning its output; never hangs for long.
+    pub fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut c = self.cmd(args);
+        c.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().expect("spawn tokex");
+        let mut pipe = child.stdin.take().unwrap();
+        let input = stdin.as_bytes().to_vec();
+        let writer = std::thread::spawn(move || {
+            let _ = pipe.write_all(&input);
+        });
+        let out = wait_bounded(child, 60);
+        let _ = writer.join();
+        out
+    }
+
+    /// Runs tokex and insists on success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args, "");
+        assert!(
+            out.status.success(),
+            "tokex {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn write_config(&self, text: &str) {
+        std::fs::write(self.config(), text).unwrap();
+    }
+
+    pub fn login(&self, name: &str, secret: &str) {
+        let out = self.run(&["login", name, "--stdin"], &format!("{secret}\n"));
+        assert!(
+            out.status.success(),
+            "login failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+pub fn wait_bounded(mut child: Child, secs: u64) -> Output {
+    let start = std::time::Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if start.elapsed().as_secs() >= secs {
+            let _ = child.kill();
+            panic!("process did not finish within {secs}s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A fake token endpoint that records every request and answers from a script (the last answer
+/// repeats).
+pub struct Fake {
+    pub server: Server,
+    pub requests: Arc<Mutex<Vec<Request>>>,
+}
+
+impl Fake {
+    pub fn new(answers: Vec<Response>) -> Fake {
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        let answers = Arc::new(Mutex::new(answers));
+        let server = Server::start(move |req| {
+            seen.lock().unwrap().push(req.clone());
+            let mut a = answers.lock().unwrap();
+            if a.len() > 1 {
+                a.remove(0)
+            } else {
+                a[0].clone()
+            }
+        })
+        .unwrap();
+        Fake { server, requests }
+    }
+
+    pub fn ok(body: &str) -> Fake {
+        Fake::new(vec![Response::json(200, body)])
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    pub fn count(&self) -> usize {
+        self.requests.lock().unwrap().len()
+    }
+
+    pub fn request(&self, i: usize) -> Request {
+        self.requests.lock().unwrap()[i].clone()
+    }
+}
+
+/// Joins a fresh anonymous kernel session keyring for this test thread (the kernel keeps the
+/// session keyring per thread); the tokex processes it starts inherit it, so tests never touch
+/// the user's own keyring and work in containers whose login set up none.
+pub fn private_session_keyring() {
+    thread_local!(static JOINED: Once = const { Once::new() });
+    JOINED.with(|once| {
+        once.call_once(|| {
+            // SAFETY: KEYCTL_JOIN_SESSION_KEYRING (1) with a null name reads no memory of ours.
+            let r = unsafe {
+                libc::syscall(
+                    libc::SYS_keyctl,
+                    1 as libc::c_long,
+                    std::ptr::null::<libc::c_char>(),
+                )
+            };
+            assert!(
+                r >= 0,
+                "keyctl(JOIN_SESSION_KEYRING) failed: {}",
+                std::io::Error::last_os_error()
+            );
+        })
+    });
+}
+
+/// A private D-Bus session bus with an unlocked gnome-keyring Secret Service on it. Stops (and
+/// the keyring daemon with it) when dropped.
+pub struct SecretService {
+    bus: Child,
+    pub address: String,
+    pub home: tempfile::TempDir,
+}
+
+impl SecretService {
+    pub fn start() -> SecretService {
+        let home = tempfile::tempdir().unwrap();
+        let mut bus = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon not found: install the dbus package (see .ci/run)");
+        let mut line = String::new();
+        BufReader::new(bus.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let address = line.trim().to_string();
+        assert!(
+            address.starts_with("unix:"),
+            "no bus address from dbus-daemon: {line:?}"
+        );
+        let mut keyring = Command::new("gnome-keyring-daemon")
+            .args(["--unlock", "--components=secrets"])
+            .env("DBUS_SESSION_BUS_ADDRESS", &address)
+            .env("HOME", home.path())
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("XDG_RUNTIME_DIR", home.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect(
+                "gnome-keyring-daemon not found: install the gnome-keyring package (see .ci/run)",
+            );
+        keyring
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"test-keyring-password")
+            .unwrap();
+        let out = wait_bounded(keyring, 20);
+        assert!(out.status.success(), "gnome-keyring-daemon --unlock failed");
+        wait_for_name(&address, "org.freedesktop.secrets");
+        SecretService { bus, address, home }
+    }
+
+    pub fn env(&self) -> Env {
+        let mut e = Env::with_store(vec![
+            ("DBUS_SESSION_BUS_ADDRESS".into(), self.address.clone()),
+            ("TOKEX_STORE".into(), "secret-service".into()),
+        ]);
+        e.set("XDG_RUNTIME_DIR", &self.home.path().display().to_string());
+        e
+    }
+}
+
+impl Drop for SecretService {
+    fn drop(&mut self) {
+        let _ = self.bus.kill();
+        let _ = self.bus.wait();
+    }
+}
+
+fn wait_for_name(address: &str, name: &str) {
+    for _ in 0..200 {
+        let out = Command::new("dbus-send")
+            .args([
+                "--session",
+                "--print-reply",
+                "--dest=org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.NameHasOwner",
+            ])
+            .arg(format!("string:{name}"))
+            .env("DBUS_SESSION_BUS_ADDRESS", address)
+            .output()
+            .expect("dbus-send");
+        if String::from_utf8_lossy(&out.stdout).contains("boolean true") {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    panic!("{name} never appeared on the test bus");
+}
+
+/// A config file with one profile table.
+pub fn profile(name: &str, body: &str) -> String {
+    format!("[profiles.{name}]\n{body}\n")
+}
+
+pub fn path_str(p: &Path) -> String {
+    p.display().to_string()
+}
