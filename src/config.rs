@@ -405,8 +405,23 @@ pub fn add_profile(path: &Path, name: &str, profile: &Profile) -> Result<()> {
         let mut table = rendered.as_table().clone();
         table.set_implicit(false);
         profiles.insert(name, toml_edit::Item::Table(table));
+        // In a file with no table yet, toml_edit holds the user's comments as the document's
+        // trailing text, which would print after the new table: keep them on top instead.
+        let trailing = doc.trailing().as_str().unwrap_or("").to_string();
+        if !trailing.trim().is_empty() && doc.len() == 1 && only_profile(doc, name) {
+            doc.set_trailing("");
+            if let Some(t) = doc["profiles"][name].as_table_mut() {
+                t.decor_mut().set_prefix(trailing);
+            }
+        }
         Ok(())
     })
+}
+
+fn only_profile(doc: &toml_edit::DocumentMut, name: &str) -> bool {
+    doc.get("profiles")
+        .and_then(|p| p.as_table())
+        .is_some_and(|p| p.len() == 1 && p.contains_key(name))
 }
 
 /// Removes `[profiles.NAME]`; returns whether it was there.
@@ -416,10 +431,39 @@ pub fn remove_profile(path: &Path, name: &str) -> Result<()> {
             .get_mut("profiles")
             .and_then(|p| p.as_table_like_mut())
             .and_then(|p| p.remove(name));
-        match removed {
-            Some(_) => Ok(()),
-            None => Err(Error::usage("no such profile").for_profile(name)),
+        let Some(removed) = removed else {
+            return Err(Error::usage("no such profile").for_profile(name));
+        };
+        // Comments above the removed table belong to the file, not to the profile: keep them.
+        let prefix = removed
+            .as_table()
+            .and_then(|t| t.decor().prefix())
+            .and_then(|p| p.as_str())
+            .filter(|p| p.contains('#'))
+            .map(str::to_string);
+        if let Some(prefix) = prefix {
+            let next = doc
+                .get_mut("profiles")
+                .and_then(|p| p.as_table_mut())
+                .and_then(|p| {
+                    p.iter_mut()
+                        .filter_map(|(_, v)| v.as_table_mut())
+                        .min_by_key(|t| t.position())
+                });
+            match next {
+                Some(t) => {
+                    let own = t
+                        .decor()
+                        .prefix()
+                        .and_then(|p| p.as_str())
+                        .unwrap_or("")
+                        .to_string();
+                    t.decor_mut().set_prefix(format!("{prefix}{own}"));
+                }
+                None => doc.set_trailing(prefix),
+            }
         }
+        Ok(())
     })
 }
 

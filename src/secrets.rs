@@ -214,6 +214,7 @@ fn first_line(mut text: String) -> String {
 // ---- the OS secret store ----
 
 fn init_store() -> Result<StoreChoice> {
+    store_choice()?;
     static INIT: OnceLock<std::result::Result<StoreChoice, String>> = OnceLock::new();
     let r = INIT.get_or_init(|| {
         let choice = store_choice().map_err(|e| e.message().to_string())?;

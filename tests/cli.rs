@@ -1,0 +1,357 @@
+//! The command line as a user meets it: profile editing, login/logout, token formats, the cache,
+//! status, and a clear one-line error with the right exit code for every kind of bad input.
+
+mod support;
+use support::*;
+
+const OK: &str = r#"{"access_token":"at-1","token_type":"Bearer","expires_in":3600}"#;
+
+fn fail(e: &Env, args: &[&str], stdin: &str, code: i32) -> String {
+    let out = e.run(args, stdin);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "tokex {args:?}: {}",
+        stderr(&out)
+    );
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.starts_with("tokex: "), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+#[test]
+fn profile_add_list_show_remove() {
+    let e = Env::keyutils();
+    std::fs::write(e.config(), "# my profiles\n").unwrap();
+    e.ok(&[
+        "profile",
+        "add",
+        "acme",
+        "--provider",
+        "vcd",
+        "--url",
+        "https://vcd.example.com",
+        "--tenant",
+        "acme",
+        "--match",
+        "https://vcd.example.com",
+    ]);
+    e.ok(&["profile", "add", "csp", "--provider", "vmware-csp"]);
+    assert_eq!(
+        e.ok(&["profile", "list"]),
+        "acme\tvcd\thttps://vcd.example.com\ncsp\tvmware-csp\thttps://console.cloud.vmware.com\n"
+    );
+    let show = e.ok(&["profile", "show", "acme"]);
+    assert!(
+        show.contains("provider = \"vcd\"") && show.contains("tenant = \"acme\""),
+        "{show}"
+    );
+    let text = std::fs::read_to_string(e.config()).unwrap();
+    assert!(text.starts_with("# my profiles\n"), "{text}");
+    e.ok(&["profile", "remove", "acme"]);
+    assert_eq!(
+        e.ok(&["profile", "list"]),
+        "csp\tvmware-csp\thttps://console.cloud.vmware.com\n"
+    );
+    assert!(
+        std::fs::read_to_string(e.config())
+            .unwrap()
+            .starts_with("# my profiles\n")
+    );
+}
+
+#[test]
+fn profile_add_rejects_bad_input_naming_the_field() {
+    let e = Env::keyutils();
+    let err = fail(
+        &e,
+        &[
+            "profile",
+            "add",
+            "x",
+            "--provider",
+            "vcd",
+            "--url",
+            "https://v.example",
+        ],
+        "",
+        2,
+    );
+    assert!(err.contains("`tenant`"), "{err}");
+    let err = fail(
+        &e,
+        &[
+            "profile",
+            "add",
+            "x",
+            "--provider",
+            "vcd",
+            "--url",
+            "http://v.example",
+            "--tenant",
+            "t",
+        ],
+        "",
+        2,
+    );
+    assert!(err.contains("`url`") && err.contains("loopback"), "{err}");
+    let err = fail(
+        &e,
+        &[
+            "profile",
+            "add",
+            "x",
+            "--provider",
+            "vmware-csp",
+            "--tenant",
+            "t",
+        ],
+        "",
+        2,
+    );
+    assert!(err.contains("`tenant` does not apply"), "{err}");
+    let err = fail(
+        &e,
+        &["profile", "add", "../x", "--provider", "vmware-csp"],
+        "",
+        2,
+    );
+    assert!(err.contains("invalid profile name"), "{err}");
+    let out = e.run(&["profile", "add", "x", "--provider", "aws"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("invalid value 'aws'"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stderr(&out).lines().count(), 1);
+    e.ok(&["profile", "add", "x", "--provider", "vmware-csp"]);
+    let err = fail(
+        &e,
+        &["profile", "add", "x", "--provider", "vmware-csp"],
+        "",
+        2,
+    );
+    assert!(err.contains("profile exists"), "{err}");
+}
+
+#[test]
+fn broken_config_is_reported_with_its_line_and_left_alone() {
+    let e = Env::keyutils();
+    let broken = "[profiles.a]\nprovider = \"vmware-csp\"\nurl = \n";
+    e.write_config(broken);
+    let err = fail(&e, &["token", "a"], "", 2);
+    assert!(err.contains("line 3"), "{err}");
+    fail(
+        &e,
+        &["profile", "add", "b", "--provider", "vmware-csp"],
+        "",
+        2,
+    );
+    assert_eq!(
+        std::fs::read_to_string(e.config()).unwrap(),
+        broken,
+        "never rewrite a file we cannot read"
+    );
+    e.write_config("[profiles.a]\nprovider = \"vmware-csp\"\nshoe_size = 9\n");
+    let err = fail(&e, &["status"], "", 2);
+    assert!(err.contains("unknown field `shoe_size`"), "{err}");
+}
+
+#[test]
+fn unknown_profile_and_missing_secret_say_what_to_do() {
+    let fake = Fake::ok(OK);
+    let e = Env::keyutils();
+    e.write_config(&profile(
+        "nosecret",
+        &format!("provider = \"vmware-csp\"\nurl = \"{}\"", fake.url()),
+    ));
+    let err = fail(&e, &["token", "nope"], "", 2);
+    assert!(err.contains("nope: no such profile"), "{err}");
+    let err = fail(&e, &["token", "nosecret"], "", 2);
+    assert!(err.contains("run `tokex login nosecret`"), "{err}");
+    assert_eq!(fake.count(), 0);
+}
+
+#[test]
+fn login_verifies_before_storing_and_logout_removes() {
+    let fake = Fake::new(vec![
+        Response::json(
+            400,
+            r#"{"moduleCode":340,"message":"invalid_grant: Invalid refresh token"}"#,
+        ),
+        Response::json(200, OK),
+    ]);
+    let e = Env::keyutils();
+    e.write_config(&profile(
+        "c",
+        &format!("provider = \"vmware-csp\"\nurl = \"{}\"", fake.url()),
+    ));
+    let err = fail(&e, &["login", "c", "--stdin"], "wrong-canary-secret\n", 1);
+    assert!(
+        err.contains("340: invalid_grant") && err.contains("not stored"),
+        "{err}"
+    );
+    assert!(!err.contains("wrong-canary-secret"));
+    assert!(e.ok(&["status", "c"]).contains("secret missing"));
+    e.login("c", "right-secret");
+    assert!(e.ok(&["status", "c"]).contains("secret stored"));
+    assert_eq!(e.ok(&["token", "c"]), "at-1\n");
+    assert_eq!(
+        fake.count(),
+        2,
+        "the token came from login's verified exchange, cached"
+    );
+    e.ok(&["logout", "c"]);
+    assert!(e.ok(&["status", "c"]).contains("secret missing"));
+    let err = fail(&e, &["token", "c"], "", 2);
+    assert!(err.contains("tokex login c"), "{err}");
+}
+
+#[test]
+fn login_input_errors() {
+    let e = Env::keyutils();
+    e.write_config(&profile(
+        "c",
+        "provider = \"vmware-csp\"\nurl = \"http://127.0.0.1:9\"",
+    ));
+    fail(&e, &["login", "c", "--stdin"], "\n", 2);
+    let err = fail(&e, &["login", "c"], "", 2);
+    assert!(err.contains("--stdin"), "{err}");
+    let err = fail(&e, &["login", "c", "--stdin"], "\u{0}\u{ff}", 1);
+    assert!(!err.is_empty());
+    e.write_config(&profile(
+        "c",
+        "provider = \"vmware-csp\"\nsecret_env = \"X\"",
+    ));
+    let err = fail(&e, &["login", "c", "--stdin"], "s\n", 2);
+    assert!(err.contains("nothing for login to store"), "{err}");
+}
+
+#[test]
+fn no_verify_stores_without_a_request() {
+    let fake = Fake::ok(OK);
+    let e = Env::keyutils();
+    e.write_config(&profile(
+        "c",
+        &format!("provider = \"vmware-csp\"\nurl = \"{}\"", fake.url()),
+    ));
+    let out = e.run(&["login", "c", "--stdin", "--no-verify"], "s\n");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fake.count(), 0);
+    assert_eq!(e.ok(&["token", "c"]), "at-1\n");
+    assert_eq!(
+        fake.request(0).form_value("api_token").as_deref(),
+        Some("s")
+    );
+    e.ok(&["logout", "c"]);
+}
+
+#[test]
+fn cache_hit_makes_no_request_and_refresh_and_clear_do() {
+    let fake = Fake::ok(OK);
+    let mut e = Env::keyutils();
+    e.set("S", "sec");
+    e.write_config(&profile(
+        "c",
+        &format!(
+            "provider = \"vmware-csp\"\nurl = \"{}\"\nsecret_env = \"S\"",
+            fake.url()
+        ),
+    ));
+    for _ in 0..3 {
+        assert_eq!(e.ok(&["token", "c"]), "at-1\n");
+    }
+    assert_eq!(fake.count(), 1);
+    e.ok(&["token", "c", "--refresh"]);
+    assert_eq!(fake.count(), 2);
+    e.ok(&["cache", "clear", "c"]);
+    e.ok(&["token", "c"]);
+    assert_eq!(fake.count(), 3);
+    // A longer --min-valid than the token has left forces a new exchange.
+    e.ok(&["token", "c", "--min-valid", "2h"]);
+    assert_eq!(fake.count(), 4);
+    let status = e.ok(&["status", "c"]);
+    assert!(status.contains("cached token valid until"), "{status}");
+    // Editing the profile invalidates the cache.
+    e.write_config(&profile(
+        "c",
+        &format!(
+            "provider = \"vmware-csp\"\nurl = \"{}/\"\nsecret_env = \"S\"",
+            fake.url()
+        ),
+    ));
+    e.ok(&["token", "c"]);
+    assert_eq!(fake.count(), 5);
+}
+
+#[test]
+fn token_formats() {
+    let fake = Fake::ok(OK);
+    let mut e = Env::keyutils();
+    e.set("S", "sec");
+    e.write_config(&profile(
+        "c",
+        &format!(
+            "provider = \"vcd\"\nurl = \"{}\"\ntenant = \"t\"\nsecret_env = \"S\"",
+            fake.url()
+        ),
+    ));
+    assert_eq!(
+        e.ok(&["token", "c", "--format", "header"]),
+        "Authorization: Bearer at-1\n"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&e.ok(&["token", "c", "--format", "json"])).unwrap();
+    assert_eq!(json["access_token"], "at-1");
+    assert_eq!(json["token_type"], "Bearer");
+    let at = time::OffsetDateTime::parse(
+        json["expires_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let left = (at - time::OffsetDateTime::now_utc()).whole_seconds();
+    assert!((3500..=3541).contains(&left), "{left}");
+    assert!(json["expires_at"].as_str().unwrap().ends_with('Z'));
+    let env = e.ok(&["token", "c", "--format", "env"]);
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{env}\nprintf %s \"$TOKEX_TOKEN\""))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "at-1");
+    let err = fail(&e, &["token", "c", "--min-valid", "soon"], "", 2);
+    assert!(err.contains("not a duration"), "{err}");
+}
+
+#[test]
+fn kubectl_exec_credential_and_bad_exec_info() {
+    let fake = Fake::ok(OK);
+    let mut e = Env::keyutils();
+    e.set("S", "sec");
+    e.write_config(&profile(
+        "k",
+        &format!(
+            "provider = \"vmware-csp\"\nurl = \"{}\"\nsecret_env = \"S\"",
+            fake.url()
+        ),
+    ));
+    e.set("KUBERNETES_EXEC_INFO", r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":false}}"#);
+    let cred: serde_json::Value = serde_json::from_str(&e.ok(&["kubectl", "k"])).unwrap();
+    assert_eq!(cred["apiVersion"], "client.authentication.k8s.io/v1beta1");
+    assert_eq!(cred["kind"], "ExecCredential");
+    assert_eq!(cred["status"]["token"], "at-1");
+    e.set("KUBERNETES_EXEC_INFO", "not json");
+    let err = fail(&e, &["kubectl", "k"], "", 2);
+    assert!(err.contains("KUBERNETES_EXEC_INFO"), "{err}");
+}
+
+#[test]
+fn demo_runs_offline() {
+    let e = Env::keyutils();
+    let out = e.ok(&["demo"]);
+    assert!(out.contains("\"kind\":\"ExecCredential\""), "{out}");
+    assert!(out.contains("saw 1 exchange(s)"), "{out}");
+}

@@ -1,0 +1,119 @@
+//! Secrets in the real stores: the Secret Service (gnome-keyring on a private D-Bus session) and
+//! the Linux kernel keyring. Each test reads the secret back through a fresh tokex process that
+//! must present it to the fake endpoint.
+
+mod support;
+use support::*;
+
+const OK: &str = r#"{"access_token":"at-1","token_type":"Bearer","expires_in":3600}"#;
+
+fn round_trip(e: &Env, fake: &Fake, name: &str, store: &str) {
+    e.write_config(&profile(
+        name,
+        &format!("provider = \"vmware-csp\"\nurl = \"{}\"", fake.url()),
+    ));
+    let out = e.run(&["login", name, "--stdin"], "stored-secret-1\n");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("stored in {store}")),
+        "{}",
+        stderr(&out)
+    );
+    e.ok(&["cache", "clear", name]);
+    assert_eq!(e.ok(&["token", name]), "at-1\n");
+    assert_eq!(
+        fake.request(1).form_value("api_token").as_deref(),
+        Some("stored-secret-1")
+    );
+    let status = e.ok(&["status"]);
+    assert!(
+        status.starts_with(&format!("secret store: {store}")),
+        "{status}"
+    );
+    assert!(
+        status.contains(&format!("{name}: provider vmware-csp; secret stored")),
+        "{status}"
+    );
+    assert!(!status.contains("stored-secret-1"));
+    e.ok(&["logout", name]);
+    assert!(e.ok(&["status", name]).contains("secret missing"));
+}
+
+#[test]
+fn secret_service_round_trip() {
+    let ss = SecretService::start();
+    let fake = Fake::ok(OK);
+    round_trip(&ss.env(), &fake, "ss-profile", "secret-service");
+}
+
+#[test]
+fn secret_service_is_the_default_with_a_session_bus() {
+    let ss = SecretService::start();
+    let mut e = ss.env();
+    e.store_env.retain(|(k, _)| k != "TOKEX_STORE");
+    e.store_env.push(("TOKEX_STORE".into(), String::new()));
+    let status = e.ok(&["status"]);
+    assert!(
+        status
+            .starts_with("secret store: secret-service (default: a D-Bus session bus is present)"),
+        "{status}"
+    );
+}
+
+#[test]
+fn kernel_keyring_round_trip_and_the_key_is_really_there() {
+    let e = Env::keyutils();
+    let fake = Fake::ok(OK);
+    let name = format!("ku-{}", std::process::id());
+    e.write_config(&profile(
+        &name,
+        &format!("provider = \"vmware-csp\"\nurl = \"{}\"", fake.url()),
+    ));
+    e.login(&name, "kernel-secret");
+    let desc = format!("keyring:{name}@tokex");
+    let found = std::process::Command::new("keyctl")
+        .args(["search", "@s", "user", &desc])
+        .output();
+    let found = found.expect("keyctl not found: install the keyutils package (see .ci/run)");
+    assert!(
+        found.status.success(),
+        "the secret is not in the session keyring"
+    );
+    e.ok(&["cache", "clear", &name]);
+    assert_eq!(e.ok(&["token", &name]), "at-1\n");
+    assert_eq!(
+        fake.request(1).form_value("api_token").as_deref(),
+        Some("kernel-secret")
+    );
+    e.ok(&["logout", &name]);
+    let gone = std::process::Command::new("keyctl")
+        .args(["search", "@s", "user", &desc])
+        .output()
+        .unwrap();
+    assert!(!gone.status.success(), "logout left the key behind");
+}
+
+#[test]
+fn keyutils_is_the_default_without_a_session_bus() {
+    let mut e = Env::keyutils();
+    e.store_env.clear();
+    let status = e.ok(&["status"]);
+    assert!(
+        status.starts_with("secret store: keyutils (default: no D-Bus session bus"),
+        "{status}"
+    );
+}
+
+#[test]
+fn unknown_store_name_is_a_usage_error() {
+    let mut e = Env::keyutils();
+    e.write_config(&profile("p", "provider = \"vmware-csp\""));
+    e.store_env = vec![("TOKEX_STORE".into(), "plaintext".into())];
+    let out = e.run(&["token", "p"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("TOKEX_STORE=\"plaintext\" is not a store"),
+        "{}",
+        stderr(&out)
+    );
+}
