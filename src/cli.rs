@@ -61,7 +61,7 @@ pub enum Command {
     /// Manage the token cache
     #[command(subcommand)]
     Cache(CacheCmd),
-    /// Run an offline demonstration against a built-in loopback fake of VMware Cloud Director
+    /// Run an offline demonstration against built-in loopback fakes of all six providers
     Demo,
 }
 

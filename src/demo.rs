@@ -1,10 +1,10 @@
-//! `tokex demo`: the whole job, offline. A fake VMware Cloud Director token endpoint runs on
+//! `tokex demo`: the whole job, offline. Fakes of all six providers' token endpoints run on
 //! loopback inside this process; the real `tokex` binary, with a throw-away config and cache,
-//! adds a profile, logs in (the demo secret goes to the real secret store), prints a token and an
-//! ExecCredential, shows the cache at work, and logs out again.
+//! adds a profile for each, logs in (the demo secret goes to the real secret store), prints
+//! tokens and an ExecCredential, shows the cache at work, and logs out again.
 
 use crate::error::{Error, Result};
-use crate::loopback::{Response, Server};
+use crate::loopback::{Request, Response, Server};
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -12,31 +12,128 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 const DEMO_SECRET: &str = "demo-api-token-not-a-real-secret";
 
+/// The six providers as the demo sets them up: name suffix, `profile add` flags after `--url`.
+const PROVIDERS: &[(&str, &[&str])] = &[
+    ("vcd", &["--provider", "vcd", "--tenant", "demo"]),
+    ("csp", &["--provider", "vmware-csp"]),
+    (
+        "virtana",
+        &["--provider", "virtana", "--client-id", "demo-client"],
+    ),
+    (
+        "oneaccess",
+        &[
+            "--provider",
+            "huawei-oneaccess",
+            "--client-id",
+            "demo-client",
+        ],
+    ),
+    (
+        "idc",
+        &[
+            "--provider",
+            "huawei-identity-center",
+            "--identity-store-id",
+            "d-demo",
+            "--tenant-id",
+            "t-demo",
+            "--access-key-id",
+            "AKDEMO",
+        ],
+    ),
+    (
+        "oauth2",
+        &["--provider", "oauth2", "--client-id", "demo-client"],
+    ),
+];
+
+/// A fake of every provider's token endpoint, checking what each really checks: the secret in
+/// the right field, Basic client authentication, or an AK/SK signature recomputed here.
+fn fake_provider(req: &Request, base: &str, n: usize) -> Response {
+    let form = |k: &str| req.form_value(k);
+    let secret = Some(DEMO_SECRET.to_string());
+    let client =
+        form("client_id").as_deref() == Some("demo-client") && form("client_secret") == secret;
+    let (ok, which) = match req.path() {
+        "/oauth/tenant/demo/token" => (
+            form("grant_type").as_deref() == Some("refresh_token")
+                && form("refresh_token") == secret,
+            "vcd",
+        ),
+        "/csp/gateway/am/api/auth/api-tokens/authorize" => (form("api_token") == secret, "csp"),
+        "/authorization/oauth/token" => (client, "virtana"),
+        "/api/v2/tenant/token" => (client, "oneaccess"),
+        "/oauth2/token" => {
+            use base64::Engine;
+            let basic = base64::engine::general_purpose::STANDARD
+                .encode(format!("demo-client:{DEMO_SECRET}"));
+            (
+                req.header("authorization") == Some(&format!("Basic {basic}")),
+                "oauth2",
+            )
+        }
+        "/v1/identity-stores/d-demo/tenant/t-demo/bearer-token" => {
+            let signed: Vec<(&str, &str)> = ["content-type", "host", "x-sdk-date"]
+                .iter()
+                .filter_map(|h| req.header(h).map(|v| (*h, v)))
+                .collect();
+            let url = reqwest::Url::parse(&format!("{base}{}", req.target)).ok();
+            let want = url.map(|u| {
+                let sk = crate::sensitive::Secret::from(DEMO_SECRET);
+                crate::providers::huawei_sign::authorization(
+                    "POST", &u, &signed, &req.body, "AKDEMO", &sk,
+                )
+            });
+            if req.header("authorization").is_some()
+                && req.header("authorization") == want.as_deref()
+            {
+                let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+                let body = format!(
+                    r#"{{"creation_time":{now},"expiration_time":{},"token":"demo-idc-token-{n}","token_id":"t{n}"}}"#,
+                    now + 365 * 86_400_000
+                );
+                return Response::json(201, body);
+            }
+            return Response::json(
+                401,
+                r#"{"error_code":"APIG.0301","error_msg":"verify aksk signature fail"}"#,
+            );
+        }
+        _ => return Response::json(404, r#"{"error":"not_found"}"#),
+    };
+    if !ok {
+        return Response::json(
+            400,
+            r#"{"error":"invalid_grant","error_description":"bad demo secret"}"#,
+        );
+    }
+    Response::json(
+        200,
+        format!(
+            r#"{{"access_token":"demo-{which}-token-{n}","token_type":"Bearer","expires_in":3600}}"#
+        ),
+    )
+}
+
 pub fn run() -> Result<()> {
     let exchanges = Arc::new(AtomicUsize::new(0));
     let counter = exchanges.clone();
+    let base = Arc::new(std::sync::OnceLock::<String>::new());
+    let base_in = base.clone();
     let server = Server::start(move |req| {
-        let ok = req.method == "POST"
-            && req.path() == "/oauth/tenant/demo/token"
-            && req.header("content-type") == Some("application/x-www-form-urlencoded")
-            && req.form_value("grant_type").as_deref() == Some("refresh_token")
-            && req.form_value("refresh_token").as_deref() == Some(DEMO_SECRET);
-        if !ok {
-            return Response::json(400, r#"{"minorErrorCode":"invalid_grant","message":"Invalid refresh token"}"#);
-        }
         let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
-        Response::json(200, format!(r#"{{"access_token":"demo-access-token-{n}","token_type":"Bearer","expires_in":3600}}"#))
+        fake_provider(req, base_in.get().map(String::as_str).unwrap_or(""), n)
     })
     .map_err(|e| Error::op(format!("demo: cannot start the loopback server: {e}")))?;
+    let url = server.url();
+    let _ = base.set(url.clone());
     join_private_session_keyring();
     let dir =
         tempfile::tempdir().map_err(|e| Error::op(format!("demo: temporary directory: {e}")))?;
     let exe = std::env::current_exe().map_err(|e| Error::op(format!("demo: {e}")))?;
-    let name = format!("tokex-demo-{}", std::process::id());
-    let url = server.url();
-    println!(
-        "# A fake VMware Cloud Director token endpoint is listening on {url} (loopback only)."
-    );
+    let id = std::process::id();
+    println!("# Fake token endpoints of all six providers listen on {url} (loopback only).");
     println!(
         "# Config and cache live in {} for this demo.\n",
         dir.path().display()
@@ -65,6 +162,7 @@ pub fn run() -> Result<()> {
             .map_err(|e| Error::op(format!("demo: {e}")))?;
         let text = String::from_utf8_lossy(&out.stdout).to_string();
         print!("{text}");
+        std::io::stdout().flush().ok();
         if !out.status.success() {
             return Err(Error::op(format!(
                 "demo: `tokex {}` failed ({})",
@@ -75,39 +173,47 @@ pub fn run() -> Result<()> {
         Ok(text)
     };
 
-    tokex(
-        &[
-            "profile",
-            "add",
-            &name,
-            "--provider",
-            "vcd",
-            "--url",
-            &url,
-            "--tenant",
-            "demo",
-        ],
-        None,
-    )?;
-    let login = tokex(
-        &["login", &name, "--stdin"],
-        Some(&format!("{DEMO_SECRET}\n")),
-    );
-    if let Err(e) = login {
-        return Err(e.context("the demo needs a working secret store (see `tokex status`)"));
-    }
+    let names: Vec<String> = PROVIDERS
+        .iter()
+        .map(|(p, _)| format!("demo-{p}-{id}"))
+        .collect();
+    let mut logged_in = Vec::new();
     let result = (|| {
-        tokex(&["token", &name], None)?;
-        tokex(&["token", &name, "--format", "json"], None)?;
-        tokex(&["kubectl", &name], None)?;
-        tokex(&["status", &name], None)?;
+        for ((which, flags), name) in PROVIDERS.iter().zip(&names) {
+            let endpoint = if *which == "oauth2" {
+                format!("{url}/oauth2/token")
+            } else {
+                url.clone()
+            };
+            let url_flag = if *which == "oauth2" {
+                "--token-url"
+            } else {
+                "--url"
+            };
+            let mut args = vec!["profile", "add", name.as_str(), url_flag, endpoint.as_str()];
+            args.extend_from_slice(flags);
+            tokex(&args, None)?;
+            tokex(
+                &["login", name, "--stdin"],
+                Some(&format!("{DEMO_SECRET}\n")),
+            )
+            .map_err(|e| e.context("the demo needs a working secret store (see `tokex status`)"))?;
+            logged_in.push(name.clone());
+            tokex(&["token", name, "--format", "header"], None)?;
+        }
+        tokex(&["token", &names[0], "--format", "json"], None)?;
+        tokex(&["kubectl", &names[0]], None)?;
+        tokex(&["status"], None)?;
         Ok::<(), Error>(())
     })();
-    tokex(&["logout", &name], None)?;
+    for name in &logged_in {
+        tokex(&["logout", name], None)?;
+    }
     result?;
     println!(
-        "\n# The fake endpoint saw {} exchange(s): login verified the secret, and every later call was a cache hit.",
-        exchanges.load(Ordering::SeqCst)
+        "\n# The fake endpoints saw {} exchanges for {} profiles: each login verified its secret, and every later call was a cache hit.",
+        exchanges.load(Ordering::SeqCst),
+        names.len()
     );
     Ok(())
 }

@@ -353,5 +353,8 @@ fn demo_runs_offline() {
     let e = Env::keyutils();
     let out = e.ok(&["demo"]);
     assert!(out.contains("\"kind\":\"ExecCredential\""), "{out}");
-    assert!(out.contains("saw 1 exchange(s)"), "{out}");
+    assert!(out.contains("saw 6 exchanges for 6 profiles"), "{out}");
+    for p in ["vcd", "csp", "virtana", "oneaccess", "idc", "oauth2"] {
+        assert!(out.contains(&format!("demo-{p}-token-")), "{p}: {out}");
+    }
 }
