@@ -8,24 +8,22 @@ use crate::http::Request;
 use crate::sensitive::Secret;
 
 pub fn request(profile: &Profile, secret: &Secret) -> Result<Request> {
-    match profile.provider {
-        // Virtana documents the fields as query parameters and as a form; a form body keeps the
-        // client secret out of access logs.
-        ProviderId::Virtana => client_credentials(
-            endpoint(required(&profile.url, "url")?, "/authorization/oauth/token")?,
+    // Virtana documents the fields as query parameters and as a form; a form body keeps the
+    // client secret out of access logs. OneAccess documents the form.
+    let vendor_path = match profile.provider {
+        ProviderId::Virtana => Some("/authorization/oauth/token"),
+        ProviderId::HuaweiOneaccess => Some("/api/v2/tenant/token"),
+        _ => None,
+    };
+    match vendor_path {
+        Some(path) => client_credentials(
+            endpoint(required(&profile.url, "url")?, path)?,
             required(&profile.client_id, "client_id")?,
             secret,
             ClientAuth::ClientSecretPost,
             &[],
         ),
-        ProviderId::HuaweiOneaccess => client_credentials(
-            endpoint(required(&profile.url, "url")?, "/api/v2/tenant/token")?,
-            required(&profile.client_id, "client_id")?,
-            secret,
-            ClientAuth::ClientSecretPost,
-            &[],
-        ),
-        _ => generic(profile, secret),
+        None => generic(profile, secret),
     }
 }
 
