@@ -17,10 +17,7 @@ const OK: &str = r#"{"access_token":"at-1","token_type":"Bearer","expires_in":36
 
 /// An env whose profile `p` reads its secret from $SECRET.
 fn env_with(body: &str, secret: &str) -> Env {
-    let mut e = Env::keyutils();
-    e.write_config(&profile("p", &format!("{body}\nsecret_env = \"SECRET\"")));
-    e.set("SECRET", secret);
-    e
+    env_with_secret("p", body, secret)
 }
 
 #[test]

@@ -278,6 +278,14 @@ fn wait_for_name(address: &str, name: &str) {
     panic!("{name} never appeared on the test bus");
 }
 
+/// A kernel-keyring env whose profile `name` reads its secret from `$SECRET`.
+pub fn env_with_secret(name: &str, body: &str, secret: &str) -> Env {
+    let mut e = Env::keyutils();
+    e.write_config(&profile(name, &format!("{body}\nsecret_env = \"SECRET\"")));
+    e.set("SECRET", secret);
+    e
+}
+
 /// A config file with one profile table.
 pub fn profile(name: &str, body: &str) -> String {
     format!("[profiles.{name}]\n{body}\n")
