@@ -3,14 +3,14 @@
 
 use crate::broker::{self, Want};
 use crate::cache::Cache;
-use crate::callers::{kubectl, plain};
+use crate::callers::{docker, git, kubectl, plain, terraform};
 use crate::cli::{AddArgs, CacheCmd, Cli, Command, ProfileCmd};
 use crate::config::{self, Config, Profile};
 use crate::error::{Error, Result, ResultExt};
 use crate::secrets::{self, Source};
 use crate::sensitive::Secret;
 use crate::token::rfc3339;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 use time::OffsetDateTime;
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -52,18 +52,61 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Cache(CacheCmd::Clear { name }) => {
             cache_clear(&Config::load(&path)?, &cache, name.as_deref())
         }
+        Command::Git { profile, operation } => git::run(
+            &operation,
+            profile.as_deref(),
+            &Config::load(&path)?,
+            &cache,
+            &mut std::io::stdin().lock(),
+            &mut std::io::stdout().lock(),
+        ),
+        Command::Docker { action } => {
+            let result = Config::load(&path).map_err(docker::Failure::from).and_then(|c| {
+                docker::run(
+                    &action,
+                    &c,
+                    &cache,
+                    &mut std::io::stdin().lock(),
+                    &mut std::io::stdout().lock(),
+                )
+            });
+            match result {
+                Ok(()) => Ok(()),
+                Err(f) => {
+                    // docker reads a helper's error from stdout; stderr reaches the user, who
+                    // otherwise sees only "unauthorized" (docker pull ignores helper errors).
+                    emit(&format!("{}\n", f.error))?;
+                    Err(if f.quiet { f.error.reported() } else { f.error })
+                }
+            }
+        }
+        Command::Terraform {
+            profile,
+            verb,
+            host,
+        } => terraform::run(
+            &verb,
+            host.as_deref(),
+            profile.as_deref(),
+            &Config::load(&path)?,
+            &cache,
+            &mut std::io::stdin().lock(),
+            &mut std::io::stdout().lock(),
+        ),
+        Command::External => terraform::external(
+            &Config::load(&path)?,
+            &cache,
+            &mut std::io::stdin().lock(),
+            &mut std::io::stdout().lock(),
+        ),
+        Command::InstallHelpers { dir } => crate::install::helpers(dir),
         Command::Demo => crate::demo::run(),
     }
 }
 
 /// Writes a caller's answer; a reader that went away (a closed pipe) is a normal end.
 pub fn emit(text: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::op(format!("writing to stdout: {e}"))),
-    }
+    crate::callers::write(&mut std::io::stdout().lock(), text)
 }
 
 fn profile(path: &std::path::Path, cache: &Cache, cmd: ProfileCmd) -> Result<()> {

@@ -99,3 +99,21 @@ pub fn store_rotated(
 fn fresh(t: Option<Token>, min_valid: Duration) -> Option<Token> {
     t.filter(|t| t.remaining(OffsetDateTime::now_utc()) >= min_valid)
 }
+
+/// Drops the cached token after a caller reported it rejected (git `erase`, docker `erase`,
+/// terraform `forget`). When the caller names the credential it rejected and that is not ours,
+/// our token is kept: git sends `erase` to every helper, not only to the one that answered.
+pub fn forget(
+    cache: &Cache,
+    name: &str,
+    profile: &Profile,
+    rejected: Option<&crate::sensitive::Secret>,
+) -> Result<bool> {
+    if let Some(rejected) = rejected {
+        match cache.read(name, &cache::key(name, profile)) {
+            Some(t) if &t.access_token == rejected => {}
+            _ => return Ok(false),
+        }
+    }
+    cache.remove(name).for_profile(name)
+}

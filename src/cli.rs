@@ -58,6 +58,52 @@ pub enum Command {
         after_help = "kubeconfig: users[].user.exec = {apiVersion: client.authentication.k8s.io/v1, command: tokex, args: [kubectl, NAME], interactiveMode: Never}"
     )]
     Kubectl { name: String },
+    /// git credential helper (also run as git-credential-tokex)
+    #[command(
+        after_help = "Example (~/.gitconfig):\n  [credential \"https://git.example.com\"]\n      helper = tokex\n      useHttpPath = true\nNo matching profile: no output, so git asks its next helper. Unknown operations are ignored."
+    )]
+    Git {
+        /// Use this profile instead of matching the URL against profiles' `match`
+        #[arg(long)]
+        profile: Option<String>,
+        /// get, store, erase or capability (sent by git)
+        operation: String,
+    },
+    /// docker credential helper (also run as docker-credential-tokex)
+    #[command(
+        after_help = "Example (~/.docker/config.json): {\"credHelpers\": {\"registry.example.com\": \"tokex\"}}\nThe server URL comes on stdin; errors go to stdout, as docker reads them."
+    )]
+    Docker {
+        /// get, store, erase, list or version (sent by docker)
+        action: String,
+    },
+    /// Terraform credentials helper (also run as terraform-credentials-tokex)
+    #[command(
+        after_help = "Example (~/.terraformrc): credentials_helper \"tokex\" {}\nThen `tokex install-helpers` puts terraform-credentials-tokex in ~/.terraform.d/plugins, the only place terraform looks."
+    )]
+    Terraform {
+        /// Use this profile instead of matching HOST against profiles' `match`
+        #[arg(long)]
+        profile: Option<String>,
+        /// get, store or forget (sent by terraform)
+        verb: String,
+        /// The service host, e.g. app.terraform.io or registry.example.com:8443
+        host: Option<String>,
+    },
+    /// Terraform `external` data source: a JSON query naming the profile on stdin, the token as JSON
+    #[command(
+        after_help = "Example:\n  data \"external\" \"vcd\" {\n    program = [\"tokex\", \"external\"]\n    query   = { profile = \"acme-vcd\" }\n  }\n  # data.external.vcd.result.token, .token_type, .expires_at"
+    )]
+    External,
+    /// Link git-credential-tokex, docker-credential-tokex and terraform-credentials-tokex to this binary
+    #[command(
+        after_help = "git and docker find their helpers on PATH (default directory ~/.local/bin); terraform only in ~/.terraform.d/plugins."
+    )]
+    InstallHelpers {
+        /// Directory on PATH for the git and docker entry points
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
     /// Manage the token cache
     #[command(subcommand)]
     Cache(CacheCmd),
@@ -139,6 +185,38 @@ pub struct AddArgs {
     /// Total seconds for one token request, retries included (default 30)
     #[arg(long)]
     pub timeout: Option<u64>,
+}
+
+/// The names under which the binary speaks one tool's protocol, as `tokex SUBCOMMAND`.
+pub const ENTRY_POINTS: [(&str, &str); 3] = [
+    ("git-credential-tokex", "git"),
+    ("docker-credential-tokex", "docker"),
+    ("terraform-credentials-tokex", "terraform"),
+];
+
+/// The process arguments, with the subcommand inserted when the binary runs under an entry
+/// point's name (a symlink or copy named `git-credential-tokex`, …).
+pub fn args_with_entry_point() -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let invoked = args
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or("");
+    if let Some((_, sub)) = ENTRY_POINTS
+        .iter()
+        .find(|(name, _)| entry_point_matches(invoked, name))
+    {
+        args.insert(1, sub.into());
+    }
+    args
+}
+
+/// Terraform allows a version suffix (`terraform-credentials-tokex_v0.1.0`).
+fn entry_point_matches(invoked: &str, name: &str) -> bool {
+    invoked
+        .strip_prefix(name)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with("_v"))
 }
 
 /// `90`, `90s`, `5m`, `2h`.

@@ -215,6 +215,10 @@ impl Profile {
         if self.timeout == Some(0) {
             return Err(Error::usage("`timeout` must be at least 1 second"));
         }
+        for m in &self.matches {
+            crate::matching::check_pattern(m)
+                .map_err(|e| Error::usage(format!("`match`: {e}")))?;
+        }
         for var in &self.exec_env {
             if var.is_empty() || var.contains(['=', '\0']) {
                 return Err(Error::usage(format!(

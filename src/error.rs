@@ -17,6 +17,8 @@ pub struct Error {
     kind: Kind,
     profile: Option<String>,
     message: String,
+    /// The caller's protocol already carried the message (docker's stdout): exit without a line.
+    reported: bool,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -27,6 +29,7 @@ impl Error {
             kind: Kind::Usage,
             profile: None,
             message: message.into(),
+            reported: false,
         }
     }
 
@@ -35,6 +38,7 @@ impl Error {
             kind: Kind::Operational,
             profile: None,
             message: message.into(),
+            reported: false,
         }
     }
 
@@ -50,6 +54,16 @@ impl Error {
     pub fn context(mut self, what: impl fmt::Display) -> Self {
         self.message = format!("{what}: {}", self.message);
         self
+    }
+
+    /// Marks the error as already shown to the user: `main` exits without printing it again.
+    pub fn reported(mut self) -> Self {
+        self.reported = true;
+        self
+    }
+
+    pub fn is_reported(&self) -> bool {
+        self.reported
     }
 
     pub fn kind(&self) -> Kind {

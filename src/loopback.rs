@@ -72,8 +72,24 @@ pub struct Server {
     thread: Option<JoinHandle<()>>,
 }
 
+/// A connection after any wrapping (TLS in the tests): something to read a request from and
+/// write the response to.
+pub trait Conn: Read + Write + Send {}
+impl<T: Read + Write + Send> Conn for T {}
+
+/// Turns an accepted TCP stream into a connection, e.g. by running a TLS handshake on it.
+pub type Wrap = dyn Fn(TcpStream) -> io::Result<Box<dyn Conn>> + Send + Sync;
+
 impl Server {
     pub fn start<F>(handler: F) -> io::Result<Server>
+    where
+        F: Fn(&Request) -> Response + Send + Sync + 'static,
+    {
+        Server::start_with(handler, Arc::new(|s: TcpStream| Ok(Box::new(s) as Box<dyn Conn>)))
+    }
+
+    /// Like `start`, with each accepted stream passed through `wrap` first.
+    pub fn start_with<F>(handler: F, wrap: Arc<Wrap>) -> io::Result<Server>
     where
         F: Fn(&Request) -> Response + Send + Sync + 'static,
     {
@@ -89,8 +105,9 @@ impl Server {
                 match listener.accept() {
                     Ok((stream, _)) => {
                         let h = handler.clone();
+                        let w = wrap.clone();
                         std::thread::spawn(move || {
-                            let _ = serve(stream, &*h);
+                            let _ = serve(stream, &*w, &*h);
                         });
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -126,14 +143,18 @@ impl Drop for Server {
     }
 }
 
-fn serve(stream: TcpStream, handler: &dyn Fn(&Request) -> Response) -> io::Result<()> {
+fn serve(
+    stream: TcpStream,
+    wrap: &Wrap,
+    handler: &dyn Fn(&Request) -> Response,
+) -> io::Result<()> {
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     stream.set_write_timeout(Some(Duration::from_secs(10)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut reader = BufReader::new(wrap(stream)?);
     let req = read_request(&mut reader)?;
     let resp = handler(&req);
-    write_response(stream, &resp)
+    write_response(reader.get_mut(), &resp)
 }
 
 pub fn read_request(reader: &mut impl BufRead) -> io::Result<Request> {
@@ -180,7 +201,7 @@ pub fn read_request(reader: &mut impl BufRead) -> io::Result<Request> {
     })
 }
 
-fn write_response(mut stream: TcpStream, resp: &Response) -> io::Result<()> {
+fn write_response(stream: &mut dyn Conn, resp: &Response) -> io::Result<()> {
     let mut out = format!("HTTP/1.1 {} {}\r\n", resp.status, reason(resp.status));
     for (k, v) in &resp.headers {
         out.push_str(&format!("{k}: {v}\r\n"));
@@ -198,6 +219,7 @@ fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         201 => "Created",
+        204 => "No Content",
         302 => "Found",
         400 => "Bad Request",
         401 => "Unauthorized",

@@ -1,7 +1,7 @@
 use clap::Parser;
 
 fn main() {
-    let cli = match tokex::cli::Cli::try_parse() {
+    let cli = match tokex::cli::Cli::try_parse_from(tokex::cli::args_with_entry_point()) {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => e.exit(), // --help, --version
         Err(e) => {
@@ -16,7 +16,9 @@ fn main() {
         }
     };
     if let Err(e) = tokex::app::run(cli) {
-        eprintln!("tokex: {e}");
+        if !e.is_reported() {
+            eprintln!("tokex: {e}");
+        }
         std::process::exit(e.exit_code());
     }
 }

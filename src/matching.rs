@@ -1,0 +1,300 @@
+//! Which profile serves a caller's URL. A profile's `match` entries are URL prefixes
+//! (`[scheme://]host[:port][/path]`); the most specific entry that matches wins, a username the
+//! caller sends rules out profiles for other users, and a tie between two profiles is an error
+//! that names both, never a guess.
+
+use crate::config::{Config, Profile};
+use crate::error::{Error, Result};
+
+/// What a caller asks credentials for, normalised for comparison.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// `https`, `http`, …; `None` when the caller gave a bare host (docker, terraform).
+    scheme: Option<String>,
+    /// Lower-case host name or IP literal, without the port.
+    host: String,
+    port: Option<u16>,
+    /// Path segments, without empty ones.
+    path: Vec<String>,
+    username: Option<String>,
+}
+
+impl Target {
+    /// From git's `protocol`, `host` (which includes any port) and `path` attributes.
+    pub fn from_git(
+        protocol: &str,
+        host: &str,
+        path: Option<&str>,
+        username: Option<&str>,
+    ) -> Result<Target> {
+        let mut t = Target::parse(&format!("{protocol}://{host}/{}", path.unwrap_or("")))?;
+        t.username = username.filter(|u| !u.is_empty()).map(str::to_string);
+        Ok(t)
+    }
+
+    /// From a URL (`https://host:port/path`) or a bare `host[:port][/path]` as docker and
+    /// terraform send it.
+    pub fn parse(text: &str) -> Result<Target> {
+        let text = text.trim();
+        let bad = |why: &str| Error::usage(format!("{:?} is not a host or URL: {why}", clip(text)));
+        let (scheme, rest) = match text.split_once("://") {
+            Some((s, rest)) => {
+                if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+                {
+                    return Err(bad("bad scheme"));
+                }
+                (Some(s.to_ascii_lowercase()), rest)
+            }
+            None => (None, text),
+        };
+        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+        // Userinfo never names the profile; drop it so `user@host` still matches.
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let (host, port) = split_port(authority).ok_or_else(|| bad("bad port"))?;
+        if host.is_empty() {
+            return Err(bad("no host"));
+        }
+        if host
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "/?#\\\"'<>".contains(c))
+        {
+            return Err(bad("the host has characters a host cannot have"));
+        }
+        let path = path
+            .split(['?', '#'])
+            .next()
+            .unwrap_or("")
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        Ok(Target {
+            scheme,
+            host: host.to_ascii_lowercase(),
+            port,
+            path,
+            username: None,
+        })
+    }
+
+    fn effective_port(&self) -> Option<u16> {
+        self.port.or(match self.scheme.as_deref() {
+            Some("http") => Some(80),
+            // A bare host from docker or terraform is reached over https.
+            Some("https") | None => Some(443),
+            _ => None,
+        })
+    }
+
+    /// How specific `pattern` is for this target, or `None` if it does not match.
+    fn score(&self, pattern: &Target) -> Option<(usize, bool, bool)> {
+        if let (Some(p), Some(t)) = (&pattern.scheme, &self.scheme)
+            && p != t
+        {
+            return None;
+        }
+        if pattern.host != self.host {
+            return None;
+        }
+        let port_ok = match pattern.port {
+            Some(p) => self.effective_port() == Some(p),
+            // No port in the pattern: the target's scheme's default port only.
+            None => {
+                self.port.is_none()
+                    || self.effective_port() == pattern.with_scheme(&self.scheme).effective_port()
+            }
+        };
+        if !port_ok || !self.path.starts_with(&pattern.path) {
+            return None;
+        }
+        Some((
+            pattern.path.len(),
+            pattern.port.is_some(),
+            pattern.scheme.is_some(),
+        ))
+    }
+
+    fn with_scheme(&self, scheme: &Option<String>) -> Target {
+        let mut t = self.clone();
+        if t.scheme.is_none() {
+            t.scheme = scheme.clone();
+        }
+        t
+    }
+}
+
+fn split_port(authority: &str) -> Option<(&str, Option<u16>)> {
+    // IPv6 literals keep their brackets: `[::1]:8443`.
+    if let Some(rest) = authority.strip_prefix('[') {
+        let (inside, after) = rest.split_once(']')?;
+        let host = &authority[..inside.len() + 2];
+        return match after {
+            "" => Some((host, None)),
+            p => Some((host, Some(p.strip_prefix(':')?.parse().ok()?))),
+        };
+    }
+    match authority.rsplit_once(':') {
+        Some((h, p)) => Some((h, Some(p.parse().ok()?))),
+        None => Some((authority, None)),
+    }
+}
+
+fn clip(s: &str) -> String {
+    s.chars().take(100).collect()
+}
+
+/// The profile for `target`: `None` when no profile matches it.
+pub fn select<'a>(config: &'a Config, target: &Target) -> Result<Option<(&'a str, &'a Profile)>> {
+    let mut best: Vec<(&str, &Profile)> = Vec::new();
+    let mut best_score = None;
+    for (name, profile) in &config.profiles {
+        if let (Some(want), Some(have)) = (&target.username, &profile.username)
+            && want != have
+        {
+            continue;
+        }
+        let score = profile
+            .matches
+            .iter()
+            .filter_map(|m| Target::parse(m).ok())
+            .filter_map(|p| target.score(&p))
+            .max();
+        let Some(score) = score else { continue };
+        match best_score.cmp(&Some(score)) {
+            std::cmp::Ordering::Less => {
+                best_score = Some(score);
+                best = vec![(name.as_str(), profile)];
+            }
+            std::cmp::Ordering::Equal => best.push((name.as_str(), profile)),
+            std::cmp::Ordering::Greater => {}
+        }
+    }
+    match best.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(*one)),
+        [a, b, ..] => Err(Error::usage(format!(
+            "profiles {} and {} both match {}; make one `match` entry more specific, set `username` on each, or name the profile with --profile",
+            a.0,
+            b.0,
+            target.display()
+        ))),
+    }
+}
+
+impl Target {
+    /// For messages: `https://host:port/path`.
+    pub fn display(&self) -> String {
+        let mut s = String::new();
+        if let Some(scheme) = &self.scheme {
+            s.push_str(scheme);
+            s.push_str("://");
+        }
+        s.push_str(&self.host);
+        if let Some(p) = self.port {
+            s.push_str(&format!(":{p}"));
+        }
+        for seg in &self.path {
+            s.push('/');
+            s.push_str(seg);
+        }
+        s
+    }
+}
+
+/// Checks one `match` entry when a profile is loaded or added.
+pub fn check_pattern(pattern: &str) -> std::result::Result<(), String> {
+    Target::parse(pattern)
+        .map(|_| ())
+        .map_err(|e| e.message().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> Config {
+        Config::parse(std::path::Path::new("t.toml"), text).unwrap()
+    }
+
+    const TWO: &str = r#"
+[profiles.vcd]
+provider = "vcd"
+url = "https://vcd.example.com"
+tenant = "acme"
+match = ["https://vcd.example.com", "git.example.com"]
+
+[profiles.acme-git]
+provider = "vcd"
+url = "https://vcd.example.com"
+tenant = "acme"
+match = ["git.example.com/acme/", "127.0.0.1:5000"]
+"#;
+
+    fn pick(c: &Config, t: Target) -> Option<&str> {
+        select(c, &t).unwrap().map(|(n, _)| n)
+    }
+
+    #[test]
+    fn longest_match_wins() {
+        let c = config(TWO);
+        let git = |path| Target::from_git("https", "git.example.com", Some(path), None).unwrap();
+        assert_eq!(pick(&c, git("acme/repo.git")), Some("acme-git"));
+        assert_eq!(pick(&c, git("acmex/repo.git")), Some("vcd"));
+        assert_eq!(pick(&c, git("")), Some("vcd"));
+        let p = |s| Target::parse(s).unwrap();
+        assert_eq!(pick(&c, p("vcd.example.com")), Some("vcd"));
+        assert_eq!(pick(&c, p("https://VCD.example.com:443/api")), Some("vcd"));
+        assert_eq!(pick(&c, p("http://vcd.example.com")), None);
+        assert_eq!(pick(&c, p("vcd.example.com:8443")), None);
+        assert_eq!(pick(&c, p("127.0.0.1:5000")), Some("acme-git"));
+        assert_eq!(pick(&c, p("https://127.0.0.1:5000/v2/")), Some("acme-git"));
+        assert_eq!(pick(&c, p("127.0.0.1")), None);
+        assert_eq!(pick(&c, p("example.com")), None);
+    }
+
+    #[test]
+    fn ties_are_errors_unless_the_username_decides() {
+        let c = config(
+            r#"
+[profiles.alice]
+provider = "vmware-csp"
+match = ["git.example.com"]
+username = "alice"
+
+[profiles.bob]
+provider = "vmware-csp"
+match = ["https://git.example.com"]
+username = "bob"
+"#,
+        );
+        let t = |u| Target::from_git("https", "git.example.com", None, u).unwrap();
+        assert_eq!(pick(&c, t(Some("bob"))), Some("bob"));
+        assert_eq!(pick(&c, t(Some("alice"))), Some("alice"));
+        assert_eq!(pick(&c, t(Some("carol"))), None);
+        // Without a username, the pattern with the scheme is more specific.
+        assert_eq!(pick(&c, t(None)), Some("bob"));
+        let c = config(
+            r#"
+[profiles.alice]
+provider = "vmware-csp"
+match = ["git.example.com"]
+
+[profiles.bob]
+provider = "vmware-csp"
+match = ["git.example.com"]
+"#,
+        );
+        let e = select(&c, &t(None)).unwrap_err().to_string();
+        assert!(e.contains("alice and bob both match https://git.example.com"), "{e}");
+    }
+
+    #[test]
+    fn hosts_and_urls_parse_strictly() {
+        let t = Target::parse("[::1]:8443/x").unwrap();
+        assert_eq!((t.host.as_str(), t.port), ("[::1]", Some(8443)));
+        assert_eq!(Target::parse("user@h.example").unwrap().host, "h.example");
+        for bad in ["", "h:99999", "h:x", "a b", "://h", "ht tp://h", "[::1", "h\"x"] {
+            assert!(Target::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}
