@@ -61,15 +61,17 @@ pub fn run(cli: Cli) -> Result<()> {
             &mut std::io::stdout().lock(),
         ),
         Command::Docker { action } => {
-            let result = Config::load(&path).map_err(docker::Failure::from).and_then(|c| {
-                docker::run(
-                    &action,
-                    &c,
-                    &cache,
-                    &mut std::io::stdin().lock(),
-                    &mut std::io::stdout().lock(),
-                )
-            });
+            let result = Config::load(&path)
+                .map_err(docker::Failure::from)
+                .and_then(|c| {
+                    docker::run(
+                        &action,
+                        &c,
+                        &cache,
+                        &mut std::io::stdin().lock(),
+                        &mut std::io::stdout().lock(),
+                    )
+                });
             match result {
                 Ok(()) => Ok(()),
                 Err(f) => {

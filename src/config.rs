@@ -216,8 +216,7 @@ impl Profile {
             return Err(Error::usage("`timeout` must be at least 1 second"));
         }
         for m in &self.matches {
-            crate::matching::check_pattern(m)
-                .map_err(|e| Error::usage(format!("`match`: {e}")))?;
+            crate::matching::check_pattern(m).map_err(|e| Error::usage(format!("`match`: {e}")))?;
         }
         for var in &self.exec_env {
             if var.is_empty() || var.contains(['=', '\0']) {

@@ -10,8 +10,8 @@ pub fn helpers(dir: Option<PathBuf>) -> Result<()> {
     let exe = std::env::current_exe()
         .and_then(|p| p.canonicalize())
         .map_err(|e| Error::op(format!("finding this program's path: {e}")))?;
-    let base = directories::BaseDirs::new()
-        .ok_or_else(|| Error::op("no home directory (set HOME)"))?;
+    let base =
+        directories::BaseDirs::new().ok_or_else(|| Error::op("no home directory (set HOME)"))?;
     let bin = match dir {
         Some(d) => d,
         None => base
@@ -26,8 +26,8 @@ pub fn helpers(dir: Option<PathBuf>) -> Result<()> {
         install_link(&exe, &link)?;
         eprintln!("tokex: {} -> {}", link.display(), exe.display());
     }
-    let on_path = std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d == bin));
+    let on_path =
+        std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d == bin));
     if !on_path {
         eprintln!(
             "tokex: note: {} is not on PATH; git and docker look for their helpers there",

@@ -85,7 +85,10 @@ impl Server {
     where
         F: Fn(&Request) -> Response + Send + Sync + 'static,
     {
-        Server::start_with(handler, Arc::new(|s: TcpStream| Ok(Box::new(s) as Box<dyn Conn>)))
+        Server::start_with(
+            handler,
+            Arc::new(|s: TcpStream| Ok(Box::new(s) as Box<dyn Conn>)),
+        )
     }
 
     /// Like `start`, with each accepted stream passed through `wrap` first.
@@ -143,18 +146,14 @@ impl Drop for Server {
     }
 }
 
-fn serve(
-    stream: TcpStream,
-    wrap: &Wrap,
-    handler: &dyn Fn(&Request) -> Response,
-) -> io::Result<()> {
+fn serve(stream: TcpStream, wrap: &Wrap, handler: &dyn Fn(&Request) -> Response) -> io::Result<()> {
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     stream.set_write_timeout(Some(Duration::from_secs(10)))?;
     let mut reader = BufReader::new(wrap(stream)?);
     let req = read_request(&mut reader)?;
     let resp = handler(&req);
-    write_response(reader.get_mut(), &resp)
+    write_response(reader.get_mut(), &resp, req.method == "HEAD")
 }
 
 pub fn read_request(reader: &mut impl BufRead) -> io::Result<Request> {
@@ -201,7 +200,7 @@ pub fn read_request(reader: &mut impl BufRead) -> io::Result<Request> {
     })
 }
 
-fn write_response(stream: &mut dyn Conn, resp: &Response) -> io::Result<()> {
+fn write_response(stream: &mut dyn Conn, resp: &Response, head_only: bool) -> io::Result<()> {
     let mut out = format!("HTTP/1.1 {} {}\r\n", resp.status, reason(resp.status));
     for (k, v) in &resp.headers {
         out.push_str(&format!("{k}: {v}\r\n"));
@@ -211,7 +210,9 @@ fn write_response(stream: &mut dyn Conn, resp: &Response) -> io::Result<()> {
         resp.body.len()
     ));
     stream.write_all(out.as_bytes())?;
-    stream.write_all(&resp.body)?;
+    if !head_only {
+        stream.write_all(&resp.body)?;
+    }
     stream.flush()
 }
 

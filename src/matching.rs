@@ -39,7 +39,10 @@ impl Target {
         let bad = |why: &str| Error::usage(format!("{:?} is not a host or URL: {why}", clip(text)));
         let (scheme, rest) = match text.split_once("://") {
             Some((s, rest)) => {
-                if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+                if s.is_empty()
+                    || !s
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
                 {
                     return Err(bad("bad scheme"));
                 }
@@ -285,7 +288,10 @@ match = ["git.example.com"]
 "#,
         );
         let e = select(&c, &t(None)).unwrap_err().to_string();
-        assert!(e.contains("alice and bob both match https://git.example.com"), "{e}");
+        assert!(
+            e.contains("alice and bob both match https://git.example.com"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -293,7 +299,16 @@ match = ["git.example.com"]
         let t = Target::parse("[::1]:8443/x").unwrap();
         assert_eq!((t.host.as_str(), t.port), ("[::1]", Some(8443)));
         assert_eq!(Target::parse("user@h.example").unwrap().host, "h.example");
-        for bad in ["", "h:99999", "h:x", "a b", "://h", "ht tp://h", "[::1", "h\"x"] {
+        for bad in [
+            "",
+            "h:99999",
+            "h:x",
+            "a b",
+            "://h",
+            "ht tp://h",
+            "[::1",
+            "h\"x",
+        ] {
             assert!(Target::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -135,7 +135,8 @@ pub fn run(
 
 fn server_url(input: &mut dyn Read) -> Result<String> {
     let raw = read_input(input, "docker's server URL")?;
-    let text = String::from_utf8(raw).map_err(|_| Error::usage("docker's server URL is not UTF-8"))?;
+    let text =
+        String::from_utf8(raw).map_err(|_| Error::usage("docker's server URL is not UTF-8"))?;
     let url = text.trim();
     if url.is_empty() {
         return Err(Error::usage(NO_SERVER_URL));
@@ -191,11 +192,18 @@ mod tests {
         assert!(run_str("store", &config(), store).0.is_ok());
         let other = r#"{"ServerURL":"other.example.com","Username":"u","Secret":"s3cr3t"}"#;
         let e = run_str("store", &config(), other).0.err().unwrap().error;
-        assert!(e.to_string().contains("no tokex profile matches other.example.com"));
+        assert!(
+            e.to_string()
+                .contains("no tokex profile matches other.example.com")
+        );
         assert!(!e.to_string().contains("s3cr3t"));
         let e = run_str("store", &config(), "s3cr3t").0.err().unwrap().error;
         assert!(!e.to_string().contains("s3cr3t"), "{e}");
-        assert!(run_str("erase", &config(), "registry.example.com").0.is_ok());
+        assert!(
+            run_str("erase", &config(), "registry.example.com")
+                .0
+                .is_ok()
+        );
         assert!(run_str("erase", &config(), "other.example.com").0.is_ok());
         assert!(run_str("version", &config(), "").1.contains("tokex"));
         let e = run_str("frob", &config(), "").0.err().unwrap().error;

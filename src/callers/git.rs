@@ -6,6 +6,7 @@
 //! HTTP Basic. No matching profile means no output: git then asks its next helper. git ignores a
 //! helper's exit status, so errors only go to stderr.
 
+use super::{DEFAULT_USERNAME, read_input, write};
 use crate::broker::{self, Want};
 use crate::cache::Cache;
 use crate::config::Config;
@@ -13,7 +14,6 @@ use crate::error::{Error, Result};
 use crate::matching::{self, Target};
 use crate::sensitive::Secret;
 use crate::token::Token;
-use super::{DEFAULT_USERNAME, read_input, write};
 use std::io::{Read, Write};
 
 /// git's own limit for one line.
@@ -33,8 +33,8 @@ pub struct Request {
 
 impl Request {
     pub fn parse(input: &[u8]) -> Result<Request> {
-        let text = std::str::from_utf8(input)
-            .map_err(|_| Error::usage("git's request is not UTF-8"))?;
+        let text =
+            std::str::from_utf8(input).map_err(|_| Error::usage("git's request is not UTF-8"))?;
         let mut req = Request::default();
         for (n, line) in text.split('\n').enumerate() {
             let line = line.strip_suffix('\r').unwrap_or(line);
@@ -201,7 +201,10 @@ mod tests {
     #[test]
     fn malformed_lines_are_errors() {
         for (bad, want) in [
-            (&b"protocol=https\nnoequals\n"[..], "line 2 of git's request is not key=value"),
+            (
+                &b"protocol=https\nnoequals\n"[..],
+                "line 2 of git's request is not key=value",
+            ),
             (b"host=a\0b\n", "NUL"),
             (b"host=\xff\n", "not UTF-8"),
         ] {

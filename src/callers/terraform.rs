@@ -46,8 +46,8 @@ pub fn run(
                     refresh: false,
                 };
                 let token = broker::token(cache, name, profile, want)?;
-                let mut text = serde_json::json!({ "token": token.access_token.expose() })
-                    .to_string();
+                let mut text =
+                    serde_json::json!({ "token": token.access_token.expose() }).to_string();
                 text.push('\n');
                 let written = write(out, &text);
                 zeroize::Zeroize::zeroize(&mut text);
@@ -64,7 +64,9 @@ pub fn run(
                 .unwrap_or(false);
             zeroize::Zeroize::zeroize(&mut raw);
             if !is_object {
-                return Err(Error::usage("terraform's credentials are not a JSON object"));
+                return Err(Error::usage(
+                    "terraform's credentials are not a JSON object",
+                ));
             }
             match chosen {
                 Some((name, _)) => {
@@ -162,7 +164,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::at(dir.path());
         let mut out = Vec::new();
-        let r = run(verb, host, None, &config(), &cache, &mut input.as_bytes(), &mut out);
+        let r = run(
+            verb,
+            host,
+            None,
+            &config(),
+            &cache,
+            &mut input.as_bytes(),
+            &mut out,
+        );
         (r, String::from_utf8(out).unwrap())
     }
 
@@ -173,18 +183,32 @@ mod tests {
         assert_eq!(out, "{}\n");
         assert!(go("forget", Some("app.example.com"), "").0.is_ok());
         assert!(go("forget", Some("other.example.com"), "").0.is_ok());
-        assert!(go("store", Some("app.example.com"), r#"{"token":"t"}"#).0.is_ok());
+        assert!(
+            go("store", Some("app.example.com"), r#"{"token":"t"}"#)
+                .0
+                .is_ok()
+        );
     }
 
     #[test]
     fn bad_requests_are_errors() {
         for (verb, host, input, want) in [
-            ("get", Some("https://app.example.com"), "", "is not a host name"),
+            (
+                "get",
+                Some("https://app.example.com"),
+                "",
+                "is not a host name",
+            ),
             ("get", Some(""), "", "is not a host name"),
             ("get", None, "", "needs a HOST"),
             ("frob", Some("h"), "", "unknown verb `frob`"),
             ("store", Some("app.example.com"), "tok", "not a JSON object"),
-            ("store", Some("other.example.com"), "{}", "no tokex profile matches"),
+            (
+                "store",
+                Some("other.example.com"),
+                "{}",
+                "no tokex profile matches",
+            ),
         ] {
             let e = go(verb, host, input).0.unwrap_err().to_string();
             assert!(e.contains(want), "{verb} {host:?}: {e}");

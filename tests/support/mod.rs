@@ -3,6 +3,8 @@
 //! keyring). Nothing here talks to anything but loopback.
 #![allow(dead_code)]
 
+pub mod tls;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -39,15 +41,53 @@ impl Env {
         self.dir.path().join("cache")
     }
 
+    /// Where `tokex install-helpers --dir` puts the git and docker entry points in these tests.
+    pub fn bin(&self) -> PathBuf {
+        self.dir.path().join("bin")
+    }
+
+    /// Runs `tokex install-helpers` into `bin()` and the test HOME's terraform plugin dir.
+    pub fn install_helpers(&self) {
+        let dir = path_str(&self.bin());
+        let out = self.run(&["install-helpers", "--dir", &dir], "");
+        assert!(out.status.success(), "install-helpers: {}", stderr(&out));
+    }
+
+    /// Runs a tool to completion (bounded) with `stdin`.
+    pub fn run_tool(&self, mut c: Command, stdin: &str) -> Output {
+        c.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().expect("spawn");
+        let mut pipe = child.stdin.take().unwrap();
+        let input = stdin.as_bytes().to_vec();
+        let writer = std::thread::spawn(move || {
+            let _ = pipe.write_all(&input);
+        });
+        let out = wait_bounded(child, 120);
+        let _ = writer.join();
+        out
+    }
+
     pub fn set(&mut self, k: &str, v: &str) {
         self.extra_env.push((k.into(), v.into()));
     }
 
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_tokex"));
+        self.tool(env!("CARGO_BIN_EXE_tokex"), args)
+    }
+
+    /// Another program (git, kubectl, …) with the same isolated environment, so the tokex it
+    /// runs sees this test's config, cache and store. `bin` (where `install-helpers` puts the
+    /// entry points) comes first on PATH.
+    pub fn tool(&self, program: &str, args: &[&str]) -> Command {
+        let mut path = std::ffi::OsString::from(self.bin());
+        path.push(":");
+        path.push(std::env::var_os("PATH").unwrap_or_default());
+        let mut c = Command::new(program);
         c.args(args)
             .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PATH", path)
             .env("HOME", self.dir.path())
             .env("TOKEX_CONFIG", self.config())
             .env("TOKEX_CACHE_DIR", self.cache_dir())
@@ -60,19 +100,7 @@ impl Env {
 
     /// Runs tokex with `stdin`, returning its output; never hangs for long.
     pub fn run(&self, args: &[&str], stdin: &str) -> Output {
-        let mut c = self.cmd(args);
-        c.stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = c.spawn().expect("spawn tokex");
-        let mut pipe = child.stdin.take().unwrap();
-        let input = stdin.as_bytes().to_vec();
-        let writer = std::thread::spawn(move || {
-            let _ = pipe.write_all(&input);
-        });
-        let out = wait_bounded(child, 60);
-        let _ = writer.join();
-        out
+        self.run_tool(self.cmd(args), stdin)
     }
 
     /// Runs tokex and insists on success; returns stdout.
@@ -293,4 +321,95 @@ pub fn profile(name: &str, body: &str) -> String {
 
 pub fn path_str(p: &Path) -> String {
     p.display().to_string()
+}
+
+/// An OAuth2 token endpoint that issues a new token (`tok-1`, `tok-2`, …) on each exchange and
+/// tells resource servers which tokens it issued, so they accept exactly those.
+pub struct Issuer {
+    pub server: Server,
+    issued: Arc<Mutex<Vec<String>>>,
+    expires_in: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Issuer {
+    pub fn new() -> Issuer {
+        let issued = Arc::new(Mutex::new(Vec::new()));
+        let expires_in = Arc::new(std::sync::atomic::AtomicU64::new(3600));
+        let (log, life) = (issued.clone(), expires_in.clone());
+        let server = Server::start(move |req| {
+            if req.path() != "/token"
+                || req.form_value("grant_type").as_deref() != Some("client_credentials")
+            {
+                return Response::json(400, r#"{"error":"invalid_request"}"#);
+            }
+            let mut log = log.lock().unwrap();
+            let token = format!("tok-{}", log.len() + 1);
+            log.push(token.clone());
+            let life = life.load(std::sync::atomic::Ordering::SeqCst);
+            Response::json(
+                200,
+                format!(
+                    r#"{{"access_token":"{token}","token_type":"Bearer","expires_in":{life}}}"#
+                ),
+            )
+        })
+        .unwrap();
+        Issuer {
+            server,
+            issued,
+            expires_in,
+        }
+    }
+
+    /// Lifetime of the tokens issued from now on.
+    pub fn set_expires_in(&self, secs: u64) {
+        self.expires_in
+            .store(secs, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn issued(&self) -> Vec<String> {
+        self.issued.lock().unwrap().clone()
+    }
+
+    /// A check for resource servers: was this token issued here?
+    pub fn validator(&self) -> impl Fn(&str) -> bool + Send + Sync + 'static {
+        let issued = self.issued.clone();
+        move |t| issued.lock().unwrap().iter().any(|i| i == t)
+    }
+
+    /// A kernel-keyring env whose profile `name` exchanges `$SECRET` here and serves `matches`.
+    pub fn env(&self, name: &str, matches: &[&str]) -> Env {
+        let list = matches
+            .iter()
+            .map(|m| format!("{m:?}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        env_with_secret(
+            name,
+            &format!(
+                "provider = \"oauth2\"\ntoken_url = \"{}/token\"\nclient_id = \"ci\"\nmatch = [{list}]",
+                self.server.url()
+            ),
+            "client-secret",
+        )
+    }
+}
+
+/// The bearer token in an `Authorization` header, or the password of a Basic one.
+pub fn presented_token(req: &Request) -> Option<(String, String)> {
+    use base64::Engine;
+    let auth = req.header("authorization")?;
+    let (scheme, value) = auth.split_once(' ')?;
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Some(("Bearer".into(), value.trim().to_string()));
+    }
+    if scheme.eq_ignore_ascii_case("basic") {
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(value.trim())
+            .ok()?;
+        let text = String::from_utf8(raw).ok()?;
+        let (user, pass) = text.split_once(':')?;
+        return Some((format!("Basic {user}"), pass.to_string()));
+    }
+    None
 }
