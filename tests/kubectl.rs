@@ -1,0 +1,252 @@
+//! The real kubectl judges `tokex kubectl`: a kubeconfig whose user runs tokex as its exec
+//! credential plugin, against a loopback HTTPS fake API server that accepts only issued tokens
+//! (kubectl applies exec credentials only over TLS).
+
+mod support;
+
+use base64::Engine;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use support::tls::Tls;
+use support::*;
+
+struct ApiServer {
+    server: Server,
+    /// `(path, token)` of every request, accepted or not.
+    seen: Arc<Mutex<Vec<(String, Option<String>)>>>,
+}
+
+impl ApiServer {
+    /// `slow` answers after a pause, so a short-lived credential expires in between.
+    fn start(
+        tls: &Tls,
+        valid: impl Fn(&str) -> bool + Send + Sync + 'static,
+        slow: Option<(&'static str, Duration)>,
+    ) -> ApiServer {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let server = tls.serve(move |req| {
+            let token = presented_token(req)
+                .filter(|(s, _)| s == "Bearer")
+                .map(|(_, t)| t);
+            log.lock()
+                .unwrap()
+                .push((req.path().to_string(), token.clone()));
+            if !token.as_deref().is_some_and(&valid) {
+                return Response::json(
+                    401,
+                    r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}"#,
+                );
+            }
+            if let Some((path, pause)) = slow
+                && req.path() == path
+            {
+                std::thread::sleep(pause);
+            }
+            match req.path() {
+                "/version" => Response::json(
+                    200,
+                    r#"{"major":"1","minor":"32","gitVersion":"v1.32.0-tokex-fake","platform":"linux/amd64"}"#,
+                ),
+                "/api" => Response::json(
+                    200,
+                    r#"{"kind":"APIVersions","versions":["v1"],"serverAddressByClientCIDRs":[{"clientCIDR":"0.0.0.0/0","serverAddress":"127.0.0.1"}]}"#,
+                ),
+                "/apis" => Response::json(
+                    200,
+                    r#"{"kind":"APIGroupList","apiVersion":"v1","groups":[]}"#,
+                ),
+                "/api/v1" => Response::json(
+                    200,
+                    r#"{"kind":"APIResourceList","apiVersion":"v1","groupVersion":"v1","resources":[{"name":"namespaces","singularName":"namespace","namespaced":false,"kind":"Namespace","verbs":["get","list"],"shortNames":["ns"]}]}"#,
+                ),
+                _ => Response::json(404, r#"{"kind":"Status","apiVersion":"v1","status":"Failure","code":404}"#),
+            }
+        });
+        ApiServer { server, seen }
+    }
+
+    fn tokens(&self) -> Vec<String> {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|(_, t)| t.clone())
+            .collect()
+    }
+}
+
+/// A kubeconfig for the fake cluster whose user runs tokex through a wrapper that counts runs.
+fn kubeconfig(env: &Env, tls: &Tls, api: &ApiServer, api_version: &str, mode: &str) -> String {
+    let bin = env.bin();
+    std::fs::create_dir_all(&bin).unwrap();
+    let wrapper = bin.join("tokex-counted");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho run >> '{}'\nexec '{}' \"$@\"\n",
+            path_str(&env.dir.path().join("plugin-runs")),
+            env!("CARGO_BIN_EXE_tokex")
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let ca = base64::engine::general_purpose::STANDARD.encode(&tls.ca_pem);
+    let path = env.dir.path().join("kubeconfig");
+    std::fs::write(
+        &path,
+        format!(
+            r#"apiVersion: v1
+kind: Config
+clusters:
+- name: fake
+  cluster:
+    server: https://{addr}
+    certificate-authority-data: {ca}
+users:
+- name: tokex
+  user:
+    exec:
+      apiVersion: {api_version}
+      command: tokex-counted
+      args: [kubectl, cluster]
+{mode}contexts:
+- name: fake
+  context:
+    cluster: fake
+    user: tokex
+current-context: fake
+"#,
+            addr = api.server.addr(),
+        ),
+    )
+    .unwrap();
+    path_str(&path)
+}
+
+fn plugin_runs(env: &Env) -> usize {
+    std::fs::read_to_string(env.dir.path().join("plugin-runs"))
+        .map(|s| s.lines().count())
+        .unwrap_or(0)
+}
+
+fn kubectl(env: &Env, config: &str, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["--kubeconfig", config];
+    all.extend_from_slice(args);
+    env.run_tool(env.tool("kubectl", &all), "")
+}
+
+const V1: &str = "client.authentication.k8s.io/v1";
+const NEVER: &str = "      interactiveMode: Never\n";
+
+#[test]
+fn kubectl_uses_the_token_and_tokex_caches_it_across_processes() {
+    let tls = Tls::new();
+    let issuer = Issuer::new();
+    let env = issuer.env("cluster", &[]);
+    let api = ApiServer::start(&tls, issuer.validator(), None);
+    let config = kubeconfig(&env, &tls, &api, V1, NEVER);
+    for _ in 0..2 {
+        let out = kubectl(&env, &config, &["get", "--raw", "/version"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stdout(&out).contains("v1.32.0-tokex-fake"));
+    }
+    // This kubectl (a version dispatcher) asks /version itself before the command's own
+    // request: two requests per process, one plugin run.
+    assert_eq!(
+        plugin_runs(&env),
+        2,
+        "each kubectl process runs the plugin once"
+    );
+    assert_eq!(
+        issuer.issued(),
+        ["tok-1"],
+        "the second run was a tokex cache hit"
+    );
+    let seen = api.seen.lock().unwrap().clone();
+    assert!(
+        !seen.is_empty() && seen.iter().all(|(_, t)| t.as_deref() == Some("tok-1")),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn kubectl_reuses_the_credential_until_it_expires_then_runs_the_plugin_again() {
+    let tls = Tls::new();
+    let issuer = Issuer::new();
+    let env = issuer.env("cluster", &[]);
+    // Long-lived: one plugin run serves every request of one kubectl process.
+    let api = ApiServer::start(&tls, issuer.validator(), None);
+    let config = kubeconfig(&env, &tls, &api, V1, NEVER);
+    let out = kubectl(&env, &config, &["api-resources", "--cached=false"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("namespaces"), "{}", stdout(&out));
+    let requests = api.tokens().len();
+    assert!(requests >= 2, "api-resources made {requests} requests");
+    assert_eq!(plugin_runs(&env), 1);
+
+    // Short-lived (3 s, reported as expiring ~0.3 s earlier) and the first answer takes 4 s: by
+    // the next request the credential has expired, so kubectl runs the plugin again and tokex,
+    // whose cached token is about to expire too, exchanges anew.
+    let tls2 = Tls::new();
+    let issuer2 = Issuer::new();
+    issuer2.set_expires_in(3);
+    let env2 = issuer2.env("cluster", &[]);
+    let slow = ApiServer::start(
+        &tls2,
+        issuer2.validator(),
+        Some(("/api", Duration::from_secs(4))),
+    );
+    let config2 = kubeconfig(&env2, &tls2, &slow, V1, NEVER);
+    let out = kubectl(&env2, &config2, &["api-resources", "--cached=false"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(plugin_runs(&env2) >= 2, "runs: {}", plugin_runs(&env2));
+    let tokens = slow.tokens();
+    assert_eq!(tokens.first().map(String::as_str), Some("tok-1"));
+    assert!(tokens.iter().any(|t| t == "tok-2"), "{tokens:?}");
+}
+
+#[test]
+fn v1beta1_is_answered_in_v1beta1() {
+    let tls = Tls::new();
+    let issuer = Issuer::new();
+    let env = issuer.env("cluster", &[]);
+    let api = ApiServer::start(&tls, issuer.validator(), None);
+    // v1beta1 needs no interactiveMode.
+    let config = kubeconfig(&env, &tls, &api, "client.authentication.k8s.io/v1beta1", "");
+    let out = kubectl(&env, &config, &["get", "--raw", "/version"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        api.tokens().iter().all(|t| t == "tok-1"),
+        "{:?}",
+        api.tokens()
+    );
+    assert_eq!(issuer.issued(), ["tok-1"]);
+    assert_eq!(plugin_runs(&env), 1);
+}
+
+#[test]
+fn a_failing_exchange_reaches_the_user_through_kubectl() {
+    let tls = Tls::new();
+    let env = env_with_secret(
+        "cluster",
+        "provider = \"oauth2\"\ntoken_url = \"http://127.0.0.1:9/token\"\nclient_id = \"ci\"\ntimeout = 5",
+        "client-secret",
+    );
+    let api = ApiServer::start(&tls, |_| true, None);
+    let config = kubeconfig(&env, &tls, &api, V1, NEVER);
+    let out = kubectl(&env, &config, &["get", "--raw", "/version"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("tokex: cluster: oauth2 token exchange:"),
+        "{err}"
+    );
+    assert!(
+        err.contains("getting credentials: exec: executable tokex-counted failed with exit code 1"),
+        "{err}"
+    );
+    assert!(!err.contains("client-secret"));
+    assert!(api.tokens().is_empty());
+}
