@@ -5,7 +5,6 @@
 mod support;
 
 use base64::Engine;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use support::tls::Tls;
 use support::*;
@@ -13,7 +12,7 @@ use support::*;
 struct ApiServer {
     server: Server,
     /// `(path, token)` of every request, accepted or not.
-    seen: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    seen: BearerLog,
 }
 
 impl ApiServer {
@@ -23,15 +22,10 @@ impl ApiServer {
         valid: impl Fn(&str) -> bool + Send + Sync + 'static,
         slow: Option<(&'static str, Duration)>,
     ) -> ApiServer {
-        let seen = Arc::new(Mutex::new(Vec::new()));
+        let seen = BearerLog::default();
         let log = seen.clone();
         let server = tls.serve(move |req| {
-            let token = presented_token(req)
-                .filter(|(s, _)| s == "Bearer")
-                .map(|(_, t)| t);
-            log.lock()
-                .unwrap()
-                .push((req.path().to_string(), token.clone()));
+            let token = log.record(req);
             if !token.as_deref().is_some_and(&valid) {
                 return Response::json(
                     401,
@@ -67,12 +61,7 @@ impl ApiServer {
     }
 
     fn tokens(&self) -> Vec<String> {
-        self.seen
-            .lock()
-            .unwrap()
-            .iter()
-            .filter_map(|(_, t)| t.clone())
-            .collect()
+        self.seen.tokens()
     }
 }
 
@@ -164,7 +153,7 @@ fn kubectl_uses_the_token_and_tokex_caches_it_across_processes() {
         ["tok-1"],
         "the second run was a tokex cache hit"
     );
-    let seen = api.seen.lock().unwrap().clone();
+    let seen = api.seen.all();
     assert!(
         !seen.is_empty() && seen.iter().all(|(_, t)| t.as_deref() == Some("tok-1")),
         "{seen:?}"

@@ -5,14 +5,14 @@
 mod support;
 
 use std::process::Command;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use support::tls::Tls;
 use support::*;
 
 struct ModuleRegistry {
     server: Server,
     /// `(path, bearer token)` of every request.
-    seen: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    seen: BearerLog,
 }
 
 impl ModuleRegistry {
@@ -21,17 +21,12 @@ impl ModuleRegistry {
         archive: Vec<u8>,
         valid: impl Fn(&str) -> bool + Send + Sync + 'static,
     ) -> ModuleRegistry {
-        let seen = Arc::new(Mutex::new(Vec::new()));
+        let seen = BearerLog::default();
         let log = seen.clone();
         let base: Arc<std::sync::OnceLock<String>> = Arc::new(std::sync::OnceLock::new());
         let base_in = base.clone();
         let server = tls.serve(move |req| {
-            let token = presented_token(req)
-                .filter(|(s, _)| s == "Bearer")
-                .map(|(_, t)| t);
-            log.lock()
-                .unwrap()
-                .push((req.path().to_string(), token.clone()));
+            let token = log.record(req);
             if req.path() == "/archive/net.tar.gz" {
                 return Response {
                     status: 200,
@@ -109,9 +104,10 @@ fn setup() -> (Tls, Issuer, ModuleRegistry, Env, std::path::PathBuf) {
     let registry = ModuleRegistry::start(&tls, module_archive(&scratch), issuer.validator());
     let env = issuer.env("tfe", &[&registry.host()]);
     env.install_helpers();
-    std::fs::write(
+    // The snippet users paste, as is.
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/helpers/terraformrc"),
         env.dir.path().join("terraformrc"),
-        "credentials_helper \"tokex\" {}\n",
     )
     .unwrap();
     let work = env.dir.path().join("work");
@@ -143,7 +139,7 @@ fn init_fetches_a_module_from_a_registry_that_demands_the_token() {
     );
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
     assert!(work.join(".terraform/modules/net/main.tf").exists());
-    let seen = registry.seen.lock().unwrap().clone();
+    let seen = registry.seen.all();
     for path in [
         "/.well-known/terraform.json",
         "/v1/modules/acme/net/null/versions",

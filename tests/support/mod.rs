@@ -413,3 +413,33 @@ pub fn presented_token(req: &Request) -> Option<(String, String)> {
     }
     None
 }
+
+/// What a fake resource server saw: each request's path and the bearer token it carried.
+#[derive(Clone, Default)]
+pub struct BearerLog(Arc<Mutex<Vec<Seen>>>);
+
+/// A request's path and its bearer token.
+pub type Seen = (String, Option<String>);
+
+impl BearerLog {
+    /// Records `req` and returns its bearer token, if any.
+    pub fn record(&self, req: &Request) -> Option<String> {
+        let token = presented_token(req)
+            .filter(|(s, _)| s == "Bearer")
+            .map(|(_, t)| t);
+        self.0
+            .lock()
+            .unwrap()
+            .push((req.path().to_string(), token.clone()));
+        token
+    }
+
+    pub fn all(&self) -> Vec<Seen> {
+        self.0.lock().unwrap().clone()
+    }
+
+    /// The bearer tokens presented, in order.
+    pub fn tokens(&self) -> Vec<String> {
+        self.all().into_iter().filter_map(|(_, t)| t).collect()
+    }
+}
