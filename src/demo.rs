@@ -14,7 +14,22 @@ const DEMO_SECRET: &str = "demo-api-token-not-a-real-secret";
 
 /// The six providers as the demo sets them up: name suffix, `profile add` flags after `--url`.
 const PROVIDERS: &[(&str, &[&str])] = &[
-    ("vcd", &["--provider", "vcd", "--tenant", "demo"]),
+    (
+        "vcd",
+        &[
+            "--provider",
+            "vcd",
+            "--tenant",
+            "demo",
+            // Hosts the callers below ask about; nothing is contacted there.
+            "--match",
+            "https://git.demo.test/acme/",
+            "--match",
+            "registry.demo.test",
+            "--match",
+            "app.demo.test",
+        ],
+    ),
     ("csp", &["--provider", "vmware-csp"]),
     (
         "virtana",
@@ -203,6 +218,22 @@ pub fn run() -> Result<()> {
         }
         tokex(&["token", &names[0], "--format", "json"], None)?;
         tokex(&["kubectl", &names[0]], None)?;
+        println!("\n# What git, docker and terraform get for hosts the vcd profile matches.");
+        println!(
+            "# git asks for https://git.demo.test/acme/app.git and can take a Bearer credential:"
+        );
+        tokex(
+            &["git", "get"],
+            Some(
+                "capability[]=authtype\nprotocol=https\nhost=git.demo.test\npath=acme/app.git\n\n",
+            ),
+        )?;
+        println!("# docker asks for registry.demo.test (on stdin):");
+        tokex(&["docker", "get"], Some("registry.demo.test"))?;
+        println!("# terraform asks for a matched host, then for one no profile matches:");
+        tokex(&["terraform", "get", "app.demo.test"], None)?;
+        tokex(&["terraform", "get", "other.demo.test"], None)?;
+        println!();
         tokex(&["status"], None)?;
         Ok::<(), Error>(())
     })();

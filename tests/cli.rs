@@ -350,6 +350,16 @@ fn demo_runs_offline() {
     let out = e.ok(&["demo"]);
     assert!(out.contains("\"kind\":\"ExecCredential\""), "{out}");
     assert!(out.contains("saw 6 exchanges for 6 profiles"), "{out}");
+    assert!(
+        out.contains("authtype=Bearer\ncredential=demo-vcd-token-1\n"),
+        "{out}"
+    );
+    assert!(out.contains("\"ServerURL\":\"registry.demo.test\",\"Username\":\"oauth2\",\"Secret\":\"demo-vcd-token-1\""), "{out}");
+    assert!(out.contains("{\"token\":\"demo-vcd-token-1\"}\n"), "{out}");
+    assert!(
+        out.contains("$ tokex terraform get other.demo.test\n{}\n"),
+        "{out}"
+    );
     for p in ["vcd", "csp", "virtana", "oneaccess", "idc", "oauth2"] {
         assert!(out.contains(&format!("demo-{p}-token-")), "{p}: {out}");
     }
