@@ -177,7 +177,26 @@ fn git(env: &Env, args: &[&str]) -> Command {
     c
 }
 
+/// git learned `capability[]=authtype` (the Bearer path) in 2.46; Debian 12's own git is 2.39,
+/// so the machine's newer git must come first on PATH.
+fn require_git_2_46() {
+    let out = Command::new("git").arg("--version").output().unwrap();
+    let text = stdout(&out);
+    let version: Vec<u32> = text
+        .trim()
+        .trim_start_matches("git version ")
+        .split('.')
+        .take(2)
+        .map(|n| n.parse().unwrap_or(0))
+        .collect();
+    assert!(
+        version >= vec![2, 46],
+        "these tests need git >= 2.46 on PATH (capability[]=authtype); found {text}"
+    );
+}
+
 fn setup(challenge: Challenge) -> (Issuer, GitServer, Env, tempfile::TempDir) {
+    require_git_2_46();
     let issuer = Issuer::new();
     let root = tempfile::tempdir().unwrap();
     bare_repo(root.path());
@@ -329,6 +348,15 @@ fn helper_entry_point_and_unknown_operations() {
     assert!(future.status.success());
     assert_eq!(stdout(&future), "");
     assert_eq!(stderr(&future), "");
+    // --profile names the profile outright, whatever the host.
+    let pinned = env.run_tool(
+        env.tool(&path_str(&helper), &["--profile", "forge", "get"]),
+        "protocol=https\nhost=elsewhere.example.com\n\n",
+    );
+    assert_eq!(
+        stdout(&pinned).lines().take(2).collect::<Vec<_>>(),
+        ["username=oauth2", "password=tok-1"]
+    );
     // A malformed request is a clear error, and no credential.
     let bad = env.run_tool(
         env.tool(&path_str(&helper), &["get"]),
