@@ -48,9 +48,11 @@ pub fn token(cache: &Cache, name: &str, profile: &Profile, want: Want) -> Result
     }
     let secret = secrets::read(name, profile).for_profile(name)?;
     let mut token = exchange_with(name, profile, &secret)?;
+    crate::failpoint::hit("after-exchange");
     if let Some(rotated) = token.refresh_token.take() {
         store_rotated(name, profile, &secret, rotated)?;
     }
+    crate::failpoint::hit("before-cache-write");
     cache.write(name, &key, &token);
     Ok(token)
 }

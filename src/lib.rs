@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod failpoint;
 pub mod fsutil;
 pub mod http;
 pub mod install;

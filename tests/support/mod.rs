@@ -329,14 +329,28 @@ pub struct Issuer {
     pub server: Server,
     issued: Arc<Mutex<Vec<String>>>,
     expires_in: Arc<std::sync::atomic::AtomicU64>,
+    /// Milliseconds to wait before answering (and issuing), to make callers overlap.
+    delay_ms: Arc<std::sync::atomic::AtomicU64>,
+    /// Requests received, answered or not.
+    pub received: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Issuer {
     pub fn new() -> Issuer {
         let issued = Arc::new(Mutex::new(Vec::new()));
         let expires_in = Arc::new(std::sync::atomic::AtomicU64::new(3600));
-        let (log, life) = (issued.clone(), expires_in.clone());
+        let delay_ms = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let received = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (log, life, delay, got) = (
+            issued.clone(),
+            expires_in.clone(),
+            delay_ms.clone(),
+            received.clone(),
+        );
         let server = Server::start(move |req| {
+            got.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let pause = delay.load(std::sync::atomic::Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(pause));
             if req.path() != "/token"
                 || req.form_value("grant_type").as_deref() != Some("client_credentials")
             {
@@ -358,7 +372,17 @@ impl Issuer {
             server,
             issued,
             expires_in,
+            delay_ms,
+            received,
         }
+    }
+
+    pub fn set_delay_ms(&self, ms: u64) {
+        self.delay_ms.store(ms, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn received(&self) -> usize {
+        self.received.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Lifetime of the tokens issued from now on.
