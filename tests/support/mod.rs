@@ -54,13 +54,13 @@ impl Env {
     }
 
     /// Runs a tool to completion (bounded) with `stdin`.
-    pub fn run_tool(&self, mut c: Command, stdin: &str) -> Output {
+    pub fn run_tool(&self, mut c: Command, stdin: impl AsRef<[u8]>) -> Output {
         c.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = c.spawn().expect("spawn");
         let mut pipe = child.stdin.take().unwrap();
-        let input = stdin.as_bytes().to_vec();
+        let input = stdin.as_ref().to_vec();
         let writer = std::thread::spawn(move || {
             let _ = pipe.write_all(&input);
         });
@@ -465,5 +465,57 @@ impl BearerLog {
     /// The bearer tokens presented, in order.
     pub fn tokens(&self) -> Vec<String> {
         self.all().into_iter().filter_map(|(_, t)| t).collect()
+    }
+}
+
+/// A loopback server handing each raw connection to `f`, for faults the HTTP fake cannot make:
+/// resets, silence, a slow drip. Stops when dropped (its connections end with the test).
+pub struct RawServer {
+    pub addr: std::net::SocketAddr,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RawServer {
+    pub fn start(f: impl Fn(std::net::TcpStream) + Send + Sync + 'static) -> RawServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let f = Arc::new(f);
+        let thread = std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            while !flag.load(std::sync::atomic::Ordering::Relaxed)
+                && started.elapsed() < std::time::Duration::from_secs(600)
+            {
+                match listener.accept() {
+                    Ok((s, _)) => {
+                        let f = f.clone();
+                        s.set_nonblocking(false).unwrap();
+                        std::thread::spawn(move || f(s));
+                    }
+                    Err(_) => std::thread::sleep(std::time::Duration::from_millis(2)),
+                }
+            }
+        });
+        RawServer {
+            addr,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
