@@ -195,7 +195,7 @@ fn helper_protocol_edges() {
     assert_eq!(stdout(&out), "credentials not found in native keychain\n");
     assert_eq!(stderr(&out), "");
 
-    let out = env.run_tool(env.tool(&helper, &["get"]), &registry.host());
+    let out = env.run_tool(env.tool(&helper, &["get"]), registry.host());
     assert!(out.status.success(), "{}", stderr(&out));
     let creds: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(creds["ServerURL"], registry.host());
