@@ -7,6 +7,16 @@ use support::*;
 
 const CANARY: &str = "canary-secret-0b9e44";
 
+/// (case, tokex arguments, stdin, an environment variable, exit code, what stderr must say)
+type Case<'a> = (
+    &'a str,
+    Vec<&'a str>,
+    Vec<u8>,
+    Option<(&'a str, &'a str)>,
+    i32,
+    &'a str,
+);
+
 #[test]
 fn every_malformed_request_is_one_clear_line() {
     // A profile matching everything the callers ask about below, with an unreachable endpoint:
@@ -17,7 +27,7 @@ fn every_malformed_request_is_one_clear_line() {
         CANARY,
     );
     let huge = vec![b'a'; 2 * 1024 * 1024];
-    let cases: Vec<(&str, Vec<&str>, Vec<u8>, Option<(&str, &str)>, i32, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "git line without =",
             vec!["git", "get"],
@@ -104,7 +114,7 @@ fn every_malformed_request_is_one_clear_line() {
         (
             "docker store not JSON",
             vec!["docker", "store"],
-            format!("{CANARY}").into_bytes(),
+            CANARY.to_string().into_bytes(),
             None,
             2,
             "not a JSON object",

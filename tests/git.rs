@@ -330,7 +330,7 @@ fn erase_from_another_helper_s_credential_keeps_ours() {
     let host = server.host();
     let out = env.run_tool(
         git(&env, &["credential", "reject"]),
-        &format!("protocol=http\nhost={host}\nusername=x\npassword=someone-elses\n\n"),
+        format!("protocol=http\nhost={host}\nusername=x\npassword=someone-elses\n\n"),
     );
     assert!(out.status.success(), "{}", stderr(&out));
     ok(&env, git(&env, &["ls-remote", &server.url()]));
