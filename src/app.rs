@@ -34,7 +34,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let profile = config.get(&name)?;
             let token = broker::token(&cache, &name, profile, Want { min_valid, refresh })?;
             let header = crate::providers::header_name(profile);
-            emit(&plain::render(
+            emit_secret(plain::render(
                 format,
                 &token,
                 header,
@@ -47,7 +47,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 kubectl::api_version(std::env::var("KUBERNETES_EXEC_INFO").ok().as_deref())?;
             let config = Config::load(&path)?;
             let token = broker::token(&cache, &name, config.get(&name)?, Want::default())?;
-            emit(&kubectl::render(&version, &token))
+            emit_secret(kubectl::render(&version, &token))
         }
         Command::Cache(CacheCmd::Clear { name }) => {
             cache_clear(&Config::load(&path)?, &cache, name.as_deref())
@@ -109,6 +109,11 @@ pub fn run(cli: Cli) -> Result<()> {
 /// Writes a caller's answer; a reader that went away (a closed pipe) is a normal end.
 pub fn emit(text: &str) -> Result<()> {
     crate::callers::write(&mut std::io::stdout().lock(), text)
+}
+
+/// `emit` for an answer that carries a token: wiped from memory once written.
+fn emit_secret(text: String) -> Result<()> {
+    crate::callers::write_secret(&mut std::io::stdout().lock(), text)
 }
 
 fn profile(path: &std::path::Path, cache: &Cache, cmd: ProfileCmd) -> Result<()> {

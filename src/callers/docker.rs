@@ -4,7 +4,7 @@
 //! The docker CLI reads a helper's errors from stdout, not stderr, and treats exactly
 //! "credentials not found in native keychain" as "no credentials here".
 
-use super::{DEFAULT_USERNAME, read_input, write};
+use super::{DEFAULT_USERNAME, read_input, write, write_secret};
 use crate::broker::{self, Want};
 use crate::cache::Cache;
 use crate::config::{Config, Profile};
@@ -66,9 +66,7 @@ pub fn run(
             };
             let mut text = serde_json::to_string(&creds).map_err(|e| Error::op(e.to_string()))?;
             text.push('\n');
-            let written = write(out, &text);
-            zeroize::Zeroize::zeroize(&mut text);
-            Ok(written?)
+            Ok(write_secret(out, text)?)
         }
         "store" => {
             let mut raw = read_input(input, "docker's credentials")?;

@@ -6,7 +6,7 @@
 //! HTTP Basic. No matching profile means no output: git then asks its next helper. git ignores a
 //! helper's exit status, so errors only go to stderr.
 
-use super::{DEFAULT_USERNAME, read_input, write};
+use super::{DEFAULT_USERNAME, read_input, write, write_secret};
 use crate::broker::{self, Want};
 use crate::cache::Cache;
 use crate::config::Config;
@@ -157,7 +157,7 @@ pub fn run(
     match op {
         "get" => {
             let token = broker::token(cache, name, profile, Want::default())?;
-            write(out, &answer(&req, &token, profile.username.as_deref()))
+            write_secret(out, answer(&req, &token, profile.username.as_deref()))
         }
         "erase" => {
             let rejected = req.credential.as_ref().or(req.password.as_ref());

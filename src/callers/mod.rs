@@ -40,3 +40,10 @@ pub(crate) fn write(out: &mut dyn Write, text: &str) -> Result<()> {
         Err(e) => Err(Error::op(format!("writing to stdout: {e}"))),
     }
 }
+
+/// Writes an answer that carries a token, then wipes it from memory.
+pub(crate) fn write_secret(out: &mut dyn Write, mut text: String) -> Result<()> {
+    let written = write(out, &text);
+    zeroize::Zeroize::zeroize(&mut text);
+    written
+}

@@ -5,7 +5,7 @@
 //! Terraform asks its helper once per host per run and keeps the answer for the whole run,
 //! however long an apply takes, so the token handed out must outlast a run: `MIN_VALID`.
 
-use super::{read_input, write};
+use super::{read_input, write, write_secret};
 use crate::broker::{self, Want};
 use crate::cache::Cache;
 use crate::config::Config;
@@ -46,12 +46,8 @@ pub fn run(
                     refresh: false,
                 };
                 let token = broker::token(cache, name, profile, want)?;
-                let mut text =
-                    serde_json::json!({ "token": token.access_token.expose() }).to_string();
-                text.push('\n');
-                let written = write(out, &text);
-                zeroize::Zeroize::zeroize(&mut text);
-                written
+                let text = serde_json::json!({ "token": token.access_token.expose() }).to_string();
+                write_secret(out, text + "\n")
             }
             // `{}` means "definitely no credentials": terraform goes on without.
             None => write(out, "{}\n"),
@@ -143,9 +139,7 @@ pub fn external(
     })
     .to_string();
     text.push('\n');
-    let written = write(out, &text);
-    zeroize::Zeroize::zeroize(&mut text);
-    written
+    write_secret(out, text)
 }
 
 #[cfg(test)]

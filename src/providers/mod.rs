@@ -19,7 +19,8 @@ use zeroize::Zeroizing;
 /// Exchanges the profile's long-lived secret for an access token.
 pub fn exchange(http: &Http, profile: &Profile, secret: &Secret) -> Result<Token> {
     let req = build(profile, secret, OffsetDateTime::now_utc())?;
-    let body = http.send(&req, &[secret])?;
+    // The answer holds the access token (and maybe a refresh token): wiped when parsed.
+    let body = Zeroizing::new(http.send(&req, &[secret])?);
     let received = OffsetDateTime::now_utc();
     response::parse(&body, received, &[secret])
 }
