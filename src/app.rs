@@ -42,6 +42,25 @@ pub fn run(cli: Cli) -> Result<()> {
             ))
         }
         Command::Status { name } => status(&Config::load(&path)?, &cache, name.as_deref()),
+        Command::Doctor { name } => {
+            let (report, failed) = crate::doctor::run(&path, &cache, name.as_deref())?;
+            emit(&report)?;
+            if failed {
+                Err(crate::doctor::failed())
+            } else {
+                Ok(())
+            }
+        }
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "tokex",
+                &mut out,
+            );
+            emit(&String::from_utf8_lossy(&out))
+        }
         Command::Kubectl { name } => {
             let version =
                 kubectl::api_version(std::env::var("KUBERNETES_EXEC_INFO").ok().as_deref())?;

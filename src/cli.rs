@@ -35,6 +35,7 @@ pub enum Command {
         no_verify: bool,
     },
     /// Delete a profile's stored secret and its cached token
+    #[command(after_help = "Example: tokex logout acme-vcd")]
     Logout { name: String },
     /// Print an access token for a profile
     #[command(
@@ -52,7 +53,21 @@ pub enum Command {
         refresh: bool,
     },
     /// Show profiles, where their secrets live and their cached tokens (never a secret)
+    #[command(after_help = "Examples:\n  tokex status\n  tokex status acme-vcd")]
     Status { name: Option<String> },
+    /// Check config, secret store, secrets, endpoints and cache: ok/warn/fail with the fix
+    #[command(
+        after_help = "Examples:\n  tokex doctor\n  tokex doctor acme-vcd\nThe endpoint check is a GET without credentials; no secret is sent or printed. Exit 1 if any check fails."
+    )]
+    Doctor { name: Option<String> },
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  tokex completions bash > ~/.local/share/bash-completion/completions/tokex\n  tokex completions zsh > \"${fpath[1]}/_tokex\"\n  tokex completions fish > ~/.config/fish/completions/tokex.fish"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// kubectl exec credential plugin: print an ExecCredential
     #[command(
         after_help = "kubeconfig: users[].user.exec = {apiVersion: client.authentication.k8s.io/v1, command: tokex, args: [kubectl, NAME], interactiveMode: Never}"
@@ -108,6 +123,9 @@ pub enum Command {
     #[command(subcommand)]
     Cache(CacheCmd),
     /// Run an offline demonstration against built-in loopback fakes of all six providers
+    #[command(
+        after_help = "Example: tokex demo\nProfiles, secrets and tokens of the demo live in a temporary directory and a private kernel keyring, and are removed at the end."
+    )]
     Demo,
 }
 
@@ -119,16 +137,20 @@ pub enum ProfileCmd {
     )]
     Add(Box<AddArgs>),
     /// List profiles
+    #[command(after_help = "Example: tokex profile list")]
     List,
     /// Show one profile's settings (never its secret)
+    #[command(after_help = "Example: tokex profile show acme-vcd")]
     Show { name: String },
     /// Remove a profile from the config (its stored secret stays until `tokex logout`)
+    #[command(after_help = "Example: tokex logout acme-vcd && tokex profile remove acme-vcd")]
     Remove { name: String },
 }
 
 #[derive(Subcommand, Debug)]
 pub enum CacheCmd {
     /// Delete cached tokens, for one profile or all
+    #[command(after_help = "Examples:\n  tokex cache clear\n  tokex cache clear acme-vcd")]
     Clear { name: Option<String> },
 }
 

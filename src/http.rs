@@ -60,6 +60,16 @@ impl Http {
         Ok(Http { client, timeout })
     }
 
+    /// One `GET` of `url` with no credentials and no retry, for `tokex doctor`: any HTTP status
+    /// proves DNS, the connection and TLS work.
+    pub fn probe(&self, url: &reqwest::Url) -> Result<u16> {
+        check_url(url.as_str())?;
+        match self.client.get(url.clone()).send() {
+            Ok(r) => Ok(r.status().as_u16()),
+            Err(e) => Err(Error::op(describe_transport(&e, url, self.timeout))),
+        }
+    }
+
     /// Sends `req`, retrying connection failures, 429 and 502-504 a few times within the
     /// profile's timeout; returns the body of a 2xx answer. `secrets` are scrubbed from anything
     /// the server says back before it reaches a message.

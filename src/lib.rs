@@ -12,6 +12,7 @@ pub mod callers;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod doctor;
 pub mod error;
 pub mod failpoint;
 pub mod fsutil;

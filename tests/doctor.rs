@@ -1,0 +1,68 @@
+//! `tokex doctor`: each check ok/warn/fail with the fix; no secret sent or printed.
+
+mod support;
+
+use support::*;
+
+const CANARY: &str = "canary-secret-d0c70r";
+
+#[test]
+fn healthy_profile_passes_without_sending_the_secret() {
+    let issuer = Issuer::new();
+    let mut env = issuer.env("p", &[]);
+    env.set("SECRET", CANARY);
+    let out = env.run(&["doctor"], "");
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    assert!(text.contains("ok   config: "), "{text}");
+    assert!(text.contains("ok   p: secret: $SECRET is set"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "ok   p: endpoint: {} answers",
+            issuer.server.addr()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("ok   p: cached token: none"), "{text}");
+    assert!(!text.contains(CANARY) && !stderr(&out).contains(CANARY));
+    assert!(issuer.issued().is_empty(), "doctor exchanged a secret");
+}
+
+#[test]
+fn problems_are_fail_lines_with_the_fix_and_exit_1() {
+    let env = Env::keyutils();
+    // The kernel store's entries outlive a test's session keyring: a name no other test uses.
+    let name = format!("doctor-missing-{}", std::process::id());
+    env.write_config(&profile(
+        &name,
+        "provider = \"oauth2\"\ntoken_url = \"http://127.0.0.1:9/token\"\nclient_id = \"ci\"\ntimeout = 2",
+    ));
+    let out = env.run(&["doctor", &name], "");
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(
+        text.contains(&format!(
+            "fail {name}: secret: none stored: run `tokex login {name}`"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "fail {name}: endpoint: cannot connect to 127.0.0.1:9"
+        )),
+        "{text}"
+    );
+    assert_eq!(
+        stderr(&out),
+        "tokex: doctor found problems (the `fail` lines above)\n"
+    );
+
+    env.write_config("[profiles.p\n");
+    let out = env.run(&["doctor"], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).starts_with("fail config: "),
+        "{}",
+        stdout(&out)
+    );
+}
