@@ -70,7 +70,7 @@ pub enum Command {
     },
     /// kubectl exec credential plugin: print an ExecCredential
     #[command(
-        after_help = "kubeconfig: users[].user.exec = {apiVersion: client.authentication.k8s.io/v1, command: tokex, args: [kubectl, NAME], interactiveMode: Never}"
+        after_help = "Example: KUBERNETES_EXEC_INFO is set by kubectl; by hand: tokex kubectl acme-vcd\nkubeconfig: users[].user.exec = {apiVersion: client.authentication.k8s.io/v1, command: tokex, args: [kubectl, NAME], interactiveMode: Never}"
     )]
     Kubectl { name: String },
     /// git credential helper (also run as git-credential-tokex)
@@ -112,7 +112,7 @@ pub enum Command {
     External,
     /// Link git-credential-tokex, docker-credential-tokex and terraform-credentials-tokex to this binary
     #[command(
-        after_help = "git and docker find their helpers on PATH (default directory ~/.local/bin); terraform only in ~/.terraform.d/plugins."
+        after_help = "Examples:\n  tokex install-helpers\n  tokex install-helpers --dir /usr/local/bin\ngit and docker find their helpers on PATH (default directory ~/.local/bin); terraform only in ~/.terraform.d/plugins."
     )]
     InstallHelpers {
         /// Directory on PATH for the git and docker entry points
@@ -265,6 +265,25 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_subcommand_shows_an_example() {
+        fn walk(cmd: &clap::Command, path: &str) {
+            for sub in cmd.get_subcommands() {
+                let path = format!("{path} {}", sub.get_name());
+                if sub.has_subcommands() {
+                    walk(sub, &path);
+                    continue;
+                }
+                let help = sub
+                    .get_after_help()
+                    .map(|h| h.to_string())
+                    .unwrap_or_default();
+                assert!(help.contains("Example"), "`{path} --help` shows no example");
+            }
+        }
+        walk(&Cli::command(), "tokex");
     }
 
     #[test]
