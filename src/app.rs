@@ -23,7 +23,9 @@ pub fn run(cli: Cli) -> Result<()> {
             stdin,
             no_verify,
         } => login(&Config::load(&path)?, &cache, &name, stdin, no_verify),
-        Command::Logout { name } => logout(&Config::load(&path)?, &cache, &name),
+        Command::Logout { name, no_revoke } => {
+            logout(&Config::load(&path)?, &cache, &name, !no_revoke)
+        }
         Command::Token {
             name,
             format,
@@ -185,6 +187,7 @@ fn from_args(a: AddArgs) -> Profile {
     p.client_auth = a.client_auth;
     p.scope = a.scope;
     p.audience = a.audience;
+    p.revocation_url = a.revocation_url;
     p.matches = a.matches;
     p.username = a.username;
     p.secret_env = a.secret_env;
@@ -275,8 +278,26 @@ fn read_secret(name: &str, from_stdin: bool) -> Result<Secret> {
     Ok(secret)
 }
 
-fn logout(config: &Config, cache: &Cache, name: &str) -> Result<()> {
+fn logout(config: &Config, cache: &Cache, name: &str, revoke: bool) -> Result<()> {
     let profile = config.get(name)?;
+    let revoked = if revoke && profile.revocation_url.is_some() {
+        revoke_tokens(cache, name, profile).map_err(|e| {
+            Error::op(format!(
+                "{}; nothing was deleted (retry, or `tokex logout {name} --no-revoke` to delete locally only)",
+                e.message()
+            ))
+            .for_profile(name)
+        })?
+    } else {
+        Vec::new()
+    };
+    if !revoked.is_empty() {
+        eprintln!(
+            "tokex: {name}: revoked at {}: {}",
+            profile.revocation_url.as_deref().unwrap_or(""),
+            revoked.join(" and ")
+        );
+    }
     cache.remove(name).for_profile(name)?;
     let deleted = match Source::of(profile) {
         Source::Store => secrets::store_delete(name).for_profile(name)?,
@@ -292,11 +313,41 @@ fn logout(config: &Config, cache: &Cache, name: &str) -> Result<()> {
     } else {
         "no secret was stored; cached token removed"
     };
-    eprintln!(
-        "tokex: {name}: {what}; tokens already issued stay valid at {} until they expire",
-        profile.provider
-    );
+    if revoked.is_empty() {
+        eprintln!(
+            "tokex: {name}: {what}; tokens already issued stay valid at {} until they expire (it offers no revocation to tokex)",
+            profile.provider
+        );
+    } else {
+        eprintln!("tokex: {name}: {what}");
+    }
     Ok(())
+}
+
+/// RFC 7009: the refresh token (for the refresh_token grant) and the cached access token, each
+/// revoked at the profile's `revocation_url`. Returns what was revoked.
+fn revoke_tokens(cache: &Cache, name: &str, profile: &Profile) -> Result<Vec<&'static str>> {
+    let secret = match secrets::read(name, profile) {
+        Ok(s) => s,
+        // Nothing stored: no refresh token to revoke, and no client secret to authenticate with.
+        Err(_) => return Ok(Vec::new()),
+    };
+    let http = crate::http::Http::for_profile(profile)?;
+    let mut done = Vec::new();
+    if profile.grant() == config::Grant::RefreshToken {
+        crate::providers::revoke(&http, profile, &secret, &secret, "refresh_token")
+            .map_err(|e| e.context("revoking the refresh token"))?;
+        done.push("refresh token");
+    }
+    let cached = cache
+        .read(name, &crate::cache::key(name, profile))
+        .filter(|t| t.expires_at > OffsetDateTime::now_utc());
+    if let Some(token) = cached {
+        crate::providers::revoke(&http, profile, &secret, &token.access_token, "access_token")
+            .map_err(|e| e.context("revoking the cached access token"))?;
+        done.push("cached access token");
+    }
+    Ok(done)
 }
 
 fn status(config: &Config, cache: &Cache, only: Option<&str>) -> Result<()> {

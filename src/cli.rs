@@ -34,9 +34,16 @@ pub enum Command {
         #[arg(long)]
         no_verify: bool,
     },
-    /// Delete a profile's stored secret and its cached token
-    #[command(after_help = "Example: tokex logout acme-vcd")]
-    Logout { name: String },
+    /// Delete a profile's stored secret and its cached token (revoking them first where the provider can)
+    #[command(
+        after_help = "Example: tokex logout acme-idp\nAn oauth2 profile with `revocation_url` has its refresh token and cached access token revoked there (RFC 7009) first; if that fails nothing is deleted, unless --no-revoke."
+    )]
+    Logout {
+        name: String,
+        /// Delete locally without revoking at the provider
+        #[arg(long)]
+        no_revoke: bool,
+    },
     /// Print an access token for a profile
     #[command(
         after_help = "Examples:\n  curl -H \"$(tokex token acme-vcd --format header)\" https://vcd.example.com/cloudapi/1.0.0/orgs\n  eval \"$(tokex token acme-vcd --format env)\""
@@ -186,6 +193,9 @@ pub struct AddArgs {
     pub scope: Option<String>,
     #[arg(long)]
     pub audience: Option<String>,
+    /// oauth2: RFC 7009 revocation endpoint, used by `tokex logout`
+    #[arg(long)]
+    pub revocation_url: Option<String>,
     /// URL prefix a caller's request must match to use this profile (repeatable)
     #[arg(long = "match", value_name = "PATTERN")]
     pub matches: Vec<String>,

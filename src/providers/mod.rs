@@ -25,6 +25,24 @@ pub fn exchange(http: &Http, profile: &Profile, secret: &Secret) -> Result<Token
     response::parse(&body, received, &[secret])
 }
 
+/// Revokes `token` at the profile's `revocation_url` (RFC 7009); `false` when the profile has
+/// none, which is every provider but `oauth2`.
+pub fn revoke(
+    http: &Http,
+    profile: &Profile,
+    secret: &Secret,
+    token: &Secret,
+    hint: &str,
+) -> Result<bool> {
+    if profile.provider != ProviderId::Oauth2 {
+        return Ok(false);
+    }
+    match oauth2::revocation(profile, secret, token, hint)? {
+        Some(req) => http.send(&req, &[secret, token]).map(|_| true),
+        None => Ok(false),
+    }
+}
+
 /// The request a provider sends, for a given moment (Huawei signs the time).
 pub fn build(profile: &Profile, secret: &Secret, now: OffsetDateTime) -> Result<Request> {
     match profile.provider {

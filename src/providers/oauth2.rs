@@ -67,14 +67,55 @@ fn client_credentials(
     extra: &[(&str, &str)],
 ) -> Result<Request> {
     let mut form = vec![("grant_type", "client_credentials")];
-    let basic = match auth {
+    let basic = authenticate(&mut form, client_id, secret, auth);
+    form.extend_from_slice(extra);
+    form_post(url, &form, basic)
+}
+
+/// RFC 6749 §2.3.1 client authentication: the Basic pair to send, or the form fields added.
+fn authenticate<'a>(
+    form: &mut Vec<(&'a str, &'a str)>,
+    client_id: &'a str,
+    secret: &'a Secret,
+    auth: ClientAuth,
+) -> Option<(&'a str, &'a str)> {
+    match auth {
         ClientAuth::ClientSecretBasic => Some((client_id, secret.expose())),
         ClientAuth::ClientSecretPost => {
             form.push(("client_id", client_id));
             form.push(("client_secret", secret.expose()));
             None
         }
+    }
+}
+
+/// An RFC 7009 revocation request for `token` (`hint`: `refresh_token` or `access_token`),
+/// authenticated as the profile's token requests are; `None` without a `revocation_url`.
+pub fn revocation(
+    profile: &Profile,
+    secret: &Secret,
+    token: &Secret,
+    hint: &str,
+) -> Result<Option<Request>> {
+    let Some(url) = &profile.revocation_url else {
+        return Ok(None);
     };
-    form.extend_from_slice(extra);
-    form_post(url, &form, basic)
+    let url = check_url(url).map_err(|e| e.context("`revocation_url`"))?;
+    let mut form = vec![("token", token.expose()), ("token_type_hint", hint)];
+    let basic = match profile.grant() {
+        Grant::ClientCredentials => authenticate(
+            &mut form,
+            required(&profile.client_id, "client_id")?,
+            secret,
+            profile.client_auth.unwrap_or(ClientAuth::ClientSecretBasic),
+        ),
+        // A public client: it names itself, the refresh token is the proof.
+        Grant::RefreshToken => {
+            if let Some(id) = &profile.client_id {
+                form.push(("client_id", id));
+            }
+            None
+        }
+    };
+    form_post(url, &form, basic).map(Some)
 }
