@@ -41,7 +41,14 @@ impl Http {
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(CONNECT_TIMEOUT.min(timeout))
             .timeout(timeout)
-            .https_only(false);
+            .https_only(false)
+            // Only https goes through a proxy (HTTPS_PROXY, honouring NO_PROXY), where the proxy
+            // sees a CONNECT tunnel; plain http is loopback-only and must not hand a secret to
+            // a proxy in clear text, so HTTP_PROXY and ALL_PROXY are not used.
+            .no_proxy();
+        if let Some(proxy) = https_proxy()? {
+            builder = builder.proxy(proxy);
+        }
         if let Some(path) = &profile.ca_file {
             let pem =
                 std::fs::read(path).map_err(|e| Error::usage(format!("ca_file {path}: {e}")))?;
@@ -205,6 +212,19 @@ impl Attempt {
             Attempt::Done(Err(e)) | Attempt::Retry(e, _) => e.to_string(),
         }
     }
+}
+
+/// The proxy for https requests from `HTTPS_PROXY` (or `https_proxy`), minus `NO_PROXY` hosts.
+fn https_proxy() -> Result<Option<reqwest::Proxy>> {
+    let var = ["HTTPS_PROXY", "https_proxy"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()));
+    let Some(url) = var else { return Ok(None) };
+    // The URL may carry proxy credentials: never echo it.
+    let proxy = reqwest::Proxy::https(url.trim()).map_err(|_| {
+        Error::usage("HTTPS_PROXY is not a proxy URL (expected e.g. http://proxy.example.com:3128)")
+    })?;
+    Ok(Some(proxy.no_proxy(reqwest::NoProxy::from_env())))
 }
 
 /// `host[:port]` as it goes in a `Host` header and in messages.
