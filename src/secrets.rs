@@ -257,7 +257,9 @@ fn describe(e: &keyring_core::Error) -> String {
     use keyring_core::Error as E;
     match e {
         E::PlatformFailure(p) => format!("platform failure: {p}"),
-        E::NoStorageAccess(p) => format!("no access to the store (locked?): {p}"),
+        E::NoStorageAccess(p) => format!(
+            "no access to the store (locked?): {p}; unlock it (log in to the desktop session, or `gnome-keyring-daemon --unlock`), or set TOKEX_STORE=keyutils, or give the profile secret_env, secret_file or secret_command"
+        ),
         E::NoEntry => "no secret stored".into(),
         E::BadEncoding(_) => "the stored secret is not UTF-8".into(),
         E::BadDataFormat(_, _) => "the stored secret is malformed".into(),

@@ -226,6 +226,15 @@ pub struct SecretService {
 
 impl SecretService {
     pub fn start() -> SecretService {
+        SecretService::launch(true)
+    }
+
+    /// A Secret Service whose keyring was never unlocked, as on a headless login.
+    pub fn start_locked() -> SecretService {
+        SecretService::launch(false)
+    }
+
+    fn launch(unlocked: bool) -> SecretService {
         let home = tempfile::tempdir().unwrap();
         let mut bus = Command::new("dbus-daemon")
             .args(["--session", "--nofork", "--print-address=1"])
@@ -242,8 +251,9 @@ impl SecretService {
             address.starts_with("unix:"),
             "no bus address from dbus-daemon: {line:?}"
         );
+        let mode = if unlocked { "--unlock" } else { "--start" };
         let mut keyring = Command::new("gnome-keyring-daemon")
-            .args(["--unlock", "--components=secrets"])
+            .args([mode, "--components=secrets"])
             .env("DBUS_SESSION_BUS_ADDRESS", &address)
             .env("HOME", home.path())
             .env("XDG_DATA_HOME", home.path().join("data"))
@@ -255,14 +265,13 @@ impl SecretService {
             .expect(
                 "gnome-keyring-daemon not found: install the gnome-keyring package (see .ci/run)",
             );
-        keyring
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(b"test-keyring-password")
-            .unwrap();
+        let mut stdin = keyring.stdin.take().unwrap();
+        if unlocked {
+            stdin.write_all(b"test-keyring-password").unwrap();
+        }
+        drop(stdin);
         let out = wait_bounded(keyring, 20);
-        assert!(out.status.success(), "gnome-keyring-daemon --unlock failed");
+        assert!(out.status.success(), "gnome-keyring-daemon {mode} failed");
         wait_for_name(&address, "org.freedesktop.secrets");
         SecretService { bus, address, home }
     }
