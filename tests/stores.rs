@@ -123,10 +123,16 @@ fn a_locked_keyring_is_a_clear_error_not_a_prompt_or_a_hang() {
     let ss = SecretService::start_locked();
     let env = ss.env();
     env.write_config(&profile("locked", "provider = \"vmware-csp\""));
-    let out = env.run(&["login", "locked", "--stdin", "--no-verify"], "typed-secret\n");
+    let out = env.run(
+        &["login", "locked", "--stdin", "--no-verify"],
+        "typed-secret\n",
+    );
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("locked?") && err.contains("TOKEX_STORE=keyutils"), "{err}");
+    assert!(
+        err.contains("locked?") && err.contains("TOKEX_STORE=keyutils"),
+        "{err}"
+    );
     assert!(!err.contains("typed-secret"));
 }
