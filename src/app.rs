@@ -123,6 +123,16 @@ pub fn run(cli: Cli) -> Result<()> {
             &mut std::io::stdout().lock(),
         ),
         Command::InstallHelpers { dir } => crate::install::helpers(dir),
+        Command::Exec {
+            name,
+            vars,
+            min_valid,
+            command,
+        } => {
+            let config = Config::load(&path)?;
+            let profile = config.get(&name)?;
+            crate::exec::run(&cache, &name, profile, &vars, min_valid, &command)
+        }
         Command::Demo => crate::demo::run(),
     }
 }

@@ -75,6 +75,22 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Run a command with a fresh token in its environment (the token is never printed)
+    #[command(
+        after_help = "Examples:\n  tokex exec acme-vcd --env VCD_TOKEN -- env VCD_AUTH_TYPE=token terraform apply\n  tokex exec acme-vcd -- sh -c 'curl -H \"Authorization: Bearer $TOKEX_TOKEN\" https://vcd.example.com/cloudapi/1.0.0/orgs'\nThe variables: --env VAR (repeatable), else the profile's exec_env, else TOKEX_TOKEN; plus TOKEX_TOKEN_EXPIRES_AT. On Unix tokex becomes CMD (exec): CMD's exit status, signals and streams are its own; 127 if CMD is not found, 126 if it cannot run."
+    )]
+    Exec {
+        name: String,
+        /// Variable to put the token in (repeatable; default: the profile's exec_env, else TOKEX_TOKEN)
+        #[arg(long = "env", value_name = "VAR")]
+        vars: Vec<String>,
+        /// Minimum remaining validity of the token handed to CMD (e.g. 30m for a long apply)
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5m")]
+        min_valid: time::Duration,
+        /// The command and its arguments, after `--`
+        #[arg(last = true, required = true, value_name = "CMD")]
+        command: Vec<std::ffi::OsString>,
+    },
     /// kubectl exec credential plugin: print an ExecCredential
     #[command(
         after_help = "Example: KUBERNETES_EXEC_INFO is set by kubectl; by hand: tokex kubectl acme-vcd\nkubeconfig: users[].user.exec = {apiVersion: client.authentication.k8s.io/v1, command: tokex, args: [kubectl, NAME], interactiveMode: Never}"

@@ -19,6 +19,8 @@ pub struct Error {
     message: String,
     /// The caller's protocol already carried the message (docker's stdout): exit without a line.
     reported: bool,
+    /// An exit status a convention fixes (126/127 for a command that cannot start, like a shell).
+    code: Option<i32>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -30,6 +32,7 @@ impl Error {
             profile: None,
             message: message.into(),
             reported: false,
+            code: None,
         }
     }
 
@@ -39,6 +42,7 @@ impl Error {
             profile: None,
             message: message.into(),
             reported: false,
+            code: None,
         }
     }
 
@@ -70,7 +74,16 @@ impl Error {
         self.kind
     }
 
+    /// Exits with `code` instead of the kind's.
+    pub fn with_code(mut self, code: i32) -> Self {
+        self.code = Some(code);
+        self
+    }
+
     pub fn exit_code(&self) -> i32 {
+        if let Some(c) = self.code {
+            return c;
+        }
         match self.kind {
             Kind::Usage => 2,
             Kind::Operational => 1,

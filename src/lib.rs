@@ -14,6 +14,7 @@ pub mod config;
 pub mod demo;
 pub mod doctor;
 pub mod error;
+pub mod exec;
 pub mod failpoint;
 pub mod fsutil;
 pub mod http;
