@@ -116,6 +116,13 @@ pub fn run(cli: Cli) -> Result<()> {
             &mut std::io::stdin().lock(),
             &mut std::io::stdout().lock(),
         ),
+        Command::Bazel { command } => crate::callers::bazel::run(
+            &command,
+            &Config::load(&path)?,
+            &cache,
+            &mut std::io::stdin().lock(),
+            &mut std::io::stdout().lock(),
+        ),
         Command::External => terraform::external(
             &Config::load(&path)?,
             &cache,

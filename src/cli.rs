@@ -128,6 +128,14 @@ pub enum Command {
         /// The service host, e.g. app.terraform.io or registry.example.com:8443
         host: Option<String>,
     },
+    /// Bazel credential helper (`--credential_helper`; the protocol uv and EngFlow speak too)
+    #[command(
+        after_help = "Example (.bazelrc): common --credential_helper=cache.example.com=%HOME%/.local/bin/bazel-credential-tokex\n  (`tokex install-helpers` puts bazel-credential-tokex there)\nstdin {\"uri\": …} → {\"headers\":{\"Authorization\":[\"Bearer …\"]},\"expires\":\"…\"}, or {} when no profile matches."
+    )]
+    Bazel {
+        /// `get` (sent by the client)
+        command: String,
+    },
     /// Terraform `external` data source: a JSON query naming the profile on stdin, the token as JSON
     #[command(
         after_help = "Example:\n  data \"external\" \"vcd\" {\n    program = [\"tokex\", \"external\"]\n    query   = { profile = \"acme-vcd\" }\n  }\n  # data.external.vcd.result.token, .token_type, .expires_at"
@@ -236,10 +244,11 @@ pub struct AddArgs {
 }
 
 /// The names under which the binary speaks one tool's protocol, as `tokex SUBCOMMAND`.
-pub const ENTRY_POINTS: [(&str, &str); 3] = [
+pub const ENTRY_POINTS: [(&str, &str); 4] = [
     ("git-credential-tokex", "git"),
     ("docker-credential-tokex", "docker"),
     ("terraform-credentials-tokex", "terraform"),
+    ("bazel-credential-tokex", "bazel"),
 ];
 
 /// The process arguments, with the subcommand inserted when the binary runs under an entry
