@@ -116,6 +116,19 @@ pub fn run(cli: Cli) -> Result<()> {
             &mut std::io::stdin().lock(),
             &mut std::io::stdout().lock(),
         ),
+        Command::Cargo { cargo_plugin } => {
+            if !cargo_plugin {
+                return Err(Error::usage(
+                    "cargo runs this as `cargo-credential-tokex --cargo-plugin`; name it in credential-provider (see --help)",
+                ));
+            }
+            crate::callers::cargo::run(
+                &Config::load(&path)?,
+                &cache,
+                &mut std::io::stdin().lock(),
+                &mut std::io::stdout().lock(),
+            )
+        }
         Command::Bazel { command } => crate::callers::bazel::run(
             &command,
             &Config::load(&path)?,

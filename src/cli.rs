@@ -128,6 +128,15 @@ pub enum Command {
         /// The service host, e.g. app.terraform.io or registry.example.com:8443
         host: Option<String>,
     },
+    /// Cargo credential provider (also run as cargo-credential-tokex)
+    #[command(
+        after_help = "Example (.cargo/config.toml):\n  [registries.acme]\n  index = \"sparse+https://crates.example.com/index/\"\n  credential-provider = [\"cargo-credential-tokex\"]\nThe profile's `match` names the index URL; `cargo_auth = \"raw\"` sends the token without `Bearer `."
+    )]
+    Cargo {
+        /// Set by cargo when it runs a credential provider
+        #[arg(long)]
+        cargo_plugin: bool,
+    },
     /// Bazel credential helper (`--credential_helper`; the protocol uv and EngFlow speak too)
     #[command(
         after_help = "Example (.bazelrc): common --credential_helper=cache.example.com=%HOME%/.local/bin/bazel-credential-tokex\n  (`tokex install-helpers` puts bazel-credential-tokex there)\nstdin {\"uri\": …} → {\"headers\":{\"Authorization\":[\"Bearer …\"]},\"expires\":\"…\"}, or {} when no profile matches."
@@ -244,7 +253,8 @@ pub struct AddArgs {
 }
 
 /// The names under which the binary speaks one tool's protocol, as `tokex SUBCOMMAND`.
-pub const ENTRY_POINTS: [(&str, &str); 4] = [
+pub const ENTRY_POINTS: [(&str, &str); 5] = [
+    ("cargo-credential-tokex", "cargo"),
     ("git-credential-tokex", "git"),
     ("docker-credential-tokex", "docker"),
     ("terraform-credentials-tokex", "terraform"),

@@ -56,6 +56,16 @@ pub enum ClientAuth {
     ClientSecretPost,
 }
 
+/// How `tokex cargo` hands the token to cargo, which sends it as the whole `Authorization`
+/// value: `Bearer TOKEN` (the default), or the token alone for registries that want it raw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
+pub enum CargoAuth {
+    Bearer,
+    Raw,
+}
+
 /// One `[profiles.NAME]` table. Keys are the `profile add` flags with `-` written as `_`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -102,6 +112,8 @@ pub struct Profile {
     pub revocation_url: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exec_env: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cargo_auth: Option<CargoAuth>,
 }
 
 pub const CSP_DEFAULT_URL: &str = "https://console.cloud.vmware.com";
@@ -130,6 +142,7 @@ impl Profile {
             timeout: None,
             revocation_url: None,
             exec_env: Vec::new(),
+            cargo_auth: None,
         }
     }
 

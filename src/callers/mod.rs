@@ -2,6 +2,7 @@
 //! provider; each takes its streams as parameters so unit tests drive it with byte buffers.
 
 pub mod bazel;
+pub mod cargo;
 pub mod docker;
 pub mod git;
 pub mod kubectl;
