@@ -10,7 +10,7 @@ use support::*;
 struct Registry {
     server: Server,
     /// The `Authorization` value of every request.
-    seen: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
 }
 
 impl Registry {
