@@ -218,3 +218,43 @@ fn helper_protocol_edges() {
     assert!(stdout(&out).contains("no tokex profile matches other.example.com"));
     assert!(!stdout(&out).contains("typed-password") && !stderr(&out).contains("typed-password"));
 }
+
+/// A second client of the docker helper protocol, from Debian: skopeo (containers/image) reads
+/// `credHelpers` from its auth file and runs docker-credential-tokex itself.
+#[test]
+fn skopeo_inspect_through_cred_helpers() {
+    let (_tls, issuer, registry, env) = setup();
+    let auth = env.dir.path().join("auth.json");
+    std::fs::write(
+        &auth,
+        format!(r#"{{"credHelpers":{{"{}":"tokex"}}}}"#, registry.host()),
+    )
+    .unwrap();
+    let image = format!("docker://{}/acme/app:v1", registry.host());
+    let mut c = env.tool(
+        "skopeo",
+        &[
+            "inspect",
+            "--tls-verify=false",
+            "--authfile",
+            &path_str(&auth),
+            "--raw",
+            &image,
+        ],
+    );
+    c.env("XDG_RUNTIME_DIR", env.dir.path());
+    let out = env.run_tool(c, "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&digest(CONFIG_BLOB)),
+        "{}",
+        stdout(&out)
+    );
+    let logins = registry.logins.lock().unwrap().clone();
+    assert!(!logins.is_empty());
+    assert!(
+        logins.iter().all(|(u, t)| u == "oauth2" && t == "tok-1"),
+        "{logins:?}"
+    );
+    assert_eq!(issuer.issued(), ["tok-1"]);
+}
