@@ -88,4 +88,36 @@ fn shims_reach_tokex() {
         .env("TOKEX_BIN", tokex));
     assert!(ok, "{err}");
     assert_eq!(out, "{}\n");
+    let mut c = env.tool(&helpers("cargo-credential-tokex"), &["--cargo-plugin"]);
+    c.env("TOKEX_BIN", tokex);
+    let out = env.run_tool(c, "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "{\"v\":[1]}\n");
+    let mut c = env.tool(&helpers("bazel-credential-tokex"), &["get"]);
+    c.env("TOKEX_BIN", tokex);
+    let out = env.run_tool(c, r#"{"uri":"https://cache.example.com/x"}"#);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "{}\n");
+}
+
+#[test]
+fn cargo_config_snippet_names_the_provider() {
+    let text = std::fs::read_to_string(helpers("cargo-config.toml")).unwrap();
+    let doc: toml_edit::DocumentMut = text.parse().unwrap();
+    let acme = &doc["registries"]["acme"];
+    assert!(
+        acme["index"]
+            .as_str()
+            .unwrap()
+            .starts_with("sparse+https://")
+    );
+    assert_eq!(
+        acme["credential-provider"]
+            .as_array()
+            .unwrap()
+            .get(0)
+            .unwrap()
+            .as_str(),
+        Some("cargo-credential-tokex")
+    );
 }
