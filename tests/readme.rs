@@ -91,7 +91,12 @@ fn first_run_on_a_clean_home() {
     assert!(env.ok(&["demo"]).contains("saw 6 exchanges for 6 profiles"));
     // Helpers and completions.
     env.install_helpers();
-    for name in ["git-credential-tokex", "docker-credential-tokex"] {
+    for name in [
+        "git-credential-tokex",
+        "docker-credential-tokex",
+        "cargo-credential-tokex",
+        "bazel-credential-tokex",
+    ] {
         assert!(env.bin().join(name).exists(), "{name}");
     }
     assert!(
