@@ -82,14 +82,21 @@ fn project(env: &Env, registry: &Registry) -> std::path::PathBuf {
     dir
 }
 
+/// The toolchains of whoever runs the tests: the test HOME is a temporary directory, where
+/// rustup's cargo proxy would find none.
+fn rustup_home() -> std::path::PathBuf {
+    std::env::var_os("RUSTUP_HOME")
+        .map(Into::into)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap()).join(".rustup")
+        })
+}
+
 fn cargo(env: &Env, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     let mut c = env.tool("cargo", args);
     c.current_dir(dir)
         .env("CARGO_HOME", env.dir.path().join("cargo-home"))
-        .env(
-            "RUSTUP_HOME",
-            std::env::var_os("RUSTUP_HOME").unwrap_or_else(|| "/root/.rustup".into()),
-        )
+        .env("RUSTUP_HOME", rustup_home())
         .env("CARGO_TERM_COLOR", "never");
     env.run_tool(c, "")
 }
