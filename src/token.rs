@@ -48,6 +48,21 @@ impl Token {
     }
 }
 
+#[cfg(test)]
+impl Token {
+    /// A test token: `access`, obtained 2026-11-23 10:00 UTC, valid for `lifetime`.
+    pub fn sample(access: &str, lifetime: Duration) -> Token {
+        let at = time::macros::datetime!(2026-11-23 10:00:00 UTC);
+        Token {
+            access_token: Secret::from(access),
+            token_type: "bearer".into(),
+            obtained_at: at,
+            expires_at: at + lifetime,
+            refresh_token: None,
+        }
+    }
+}
+
 pub fn rfc3339(t: OffsetDateTime) -> String {
     // Second precision in UTC with `Z`: the one form every caller parses (Go's time.RFC3339 too).
     let t = t
@@ -64,14 +79,7 @@ mod tests {
     use time::macros::datetime;
 
     fn token(lifetime: Duration) -> Token {
-        let at = datetime!(2026-11-23 10:00:00 UTC);
-        Token {
-            access_token: Secret::from("t"),
-            token_type: "bearer".into(),
-            obtained_at: at,
-            expires_at: at + lifetime,
-            refresh_token: None,
-        }
+        Token::sample("t", lifetime)
     }
 
     #[test]

@@ -171,17 +171,9 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::datetime;
 
     fn token() -> Token {
-        let at = datetime!(2026-11-23 10:00:00 UTC);
-        Token {
-            access_token: Secret::from("tok"),
-            token_type: "bearer".into(),
-            obtained_at: at,
-            expires_at: at + time::Duration::hours(1),
-            refresh_token: None,
-        }
+        Token::sample("tok", time::Duration::hours(1))
     }
 
     #[test]

@@ -69,8 +69,6 @@ pub fn render(api_version: &str, token: &Token) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sensitive::Secret;
-    use time::macros::datetime;
 
     #[test]
     fn echoes_the_announced_version() {
@@ -90,14 +88,7 @@ mod tests {
 
     #[test]
     fn exact_output() {
-        let at = datetime!(2026-11-23 10:00:00 UTC);
-        let t = Token {
-            access_token: Secret::from("tok"),
-            token_type: "Bearer".into(),
-            obtained_at: at,
-            expires_at: at + time::Duration::hours(1),
-            refresh_token: None,
-        };
+        let t = Token::sample("tok", time::Duration::hours(1));
         assert_eq!(
             render(V1, &t),
             "{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"tok\",\"expirationTimestamp\":\"2026-11-23T10:59:00Z\"}}\n"

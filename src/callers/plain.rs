@@ -60,18 +60,10 @@ fn shell_quote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sensitive::Secret;
     use time::macros::datetime;
 
     fn t() -> Token {
-        let at = datetime!(2026-11-23 10:00:00 UTC);
-        Token {
-            access_token: Secret::from("abc.def"),
-            token_type: "bearer".into(),
-            obtained_at: at,
-            expires_at: at + time::Duration::hours(1),
-            refresh_token: None,
-        }
+        Token::sample("abc.def", time::Duration::hours(1))
     }
 
     #[test]
