@@ -1,14 +1,12 @@
 //! The token cache: one 0600 JSON file per profile in a 0700 directory, written atomically, read
-//! without following symlinks, keyed by everything that shapes the token. A hit costs two small
-//! file reads. A miss is serialised per profile by an OS file lock, which dies with its holder.
+//! without following symlinks, and a miss unless it carries the key its reader expects (the
+//! broker derives it from everything that shapes the token). A hit costs one small file read. A miss is serialised per profile by an OS file lock, which dies with its holder.
 
-use crate::config::Profile;
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::sensitive::Secret;
 use crate::token::Token;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -215,6 +213,18 @@ impl Cache {
         }
     }
 
+    /// Tests by doing: the directory is created if missing, and a file is written in it and
+    /// removed. The directory, or why the cache cannot be used.
+    pub fn check_writable(&self) -> std::result::Result<&Path, String> {
+        self.ensure_dir()?;
+        let dir = self.dir.as_deref().ok_or("no cache directory")?;
+        let probe = dir.join(format!(".tokex-probe-{}", std::process::id()));
+        fsutil::write_atomic(&probe, b"", 0o600, 0o700)
+            .and_then(|()| std::fs::remove_file(&probe))
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
+        Ok(dir)
+    }
+
     fn ensure_dir(&self) -> std::result::Result<(), String> {
         match &self.dir {
             Some(d) => {
@@ -225,20 +235,9 @@ impl Cache {
     }
 }
 
-/// The cache key: a hash of the profile's name, every field that shapes its token, and where its
-/// secret comes from. Editing the profile changes it; `login` and `logout` remove the file.
-pub fn key(name: &str, profile: &Profile) -> String {
-    let mut h = Sha256::new();
-    h.update(name.as_bytes());
-    h.update([0]);
-    h.update(profile.identity().as_bytes());
-    hex::encode(&h.finalize()[..16])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ProviderId;
     use std::os::unix::fs::PermissionsExt;
 
     fn token() -> Token {
@@ -294,19 +293,14 @@ mod tests {
     }
 
     #[test]
-    fn key_changes_when_the_profile_does() {
-        let mut p = Profile::empty(ProviderId::VmwareCsp);
-        let k1 = key("a", &p);
-        p.url = Some("https://other.example".into());
-        assert_ne!(k1, key("a", &p));
-        assert_ne!(key("a", &p), key("b", &p));
-    }
-
-    #[test]
     fn unwritable_dir_is_not_an_error() {
         let c = Cache::at(Path::new("/proc/tokex-no-such-dir"));
         c.write("p", "k", &token());
         assert!(c.read("p", "k").is_none());
         assert!(c.lock("p").unwrap().is_none());
+        assert!(c.check_writable().is_err());
+        let d = tempfile::tempdir().unwrap();
+        assert_eq!(Cache::at(d.path()).check_writable().unwrap(), d.path());
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
     }
 }

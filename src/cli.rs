@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
     name = "tokex",
     version,
     about = "Long-lived cloud secrets in the OS secret store; short-lived bearer tokens for git, kubectl, docker, terraform and scripts",
-    after_help = "Quick start (offline): tokex demo\nConfig: $TOKEX_CONFIG, else ~/.config/tokex/config.toml. Exit codes: 0 ok, 1 operational failure, 2 usage or config error."
+    after_help = format!("Quick start (offline): tokex demo\nConfig: $TOKEX_CONFIG, else ~/.config/tokex/config.toml.\n\nExit codes:\n{}", crate::error::exit_code_table())
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -53,7 +53,7 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "bare")]
         format: Format,
         /// Minimum remaining validity of the token handed out (e.g. 30s, 5m, 1h)
-        #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "1m")]
+        #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse, default_value = "1m")]
         min_valid: time::Duration,
         /// Ignore the cache and exchange anew
         #[arg(long)]
@@ -85,7 +85,7 @@ pub enum Command {
         #[arg(long = "env", value_name = "VAR")]
         vars: Vec<String>,
         /// Minimum remaining validity of the token handed to CMD (e.g. 30m for a long apply)
-        #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5m")]
+        #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse, default_value = "5m")]
         min_valid: time::Duration,
         /// The command and its arguments, after `--`
         #[arg(last = true, required = true, value_name = "CMD")]
@@ -126,7 +126,7 @@ pub enum Command {
         /// get, store or forget (sent by terraform)
         verb: String,
         /// The service host, e.g. app.terraform.io or registry.example.com:8443
-        host: Option<String>,
+        host: String,
     },
     /// Cargo credential provider (also run as cargo-credential-tokex)
     #[command(
@@ -150,12 +150,12 @@ pub enum Command {
         after_help = "Example:\n  data \"external\" \"vcd\" {\n    program = [\"tokex\", \"external\"]\n    query   = { profile = \"acme-vcd\" }\n  }\n  # data.external.vcd.result.token, .token_type, .expires_at"
     )]
     External,
-    /// Link git-credential-tokex, docker-credential-tokex and terraform-credentials-tokex to this binary
+    /// Link each tool's entry point (git-credential-tokex, docker-credential-tokex, cargo-credential-tokex, bazel-credential-tokex, terraform-credentials-tokex) to this binary
     #[command(
-        after_help = "Examples:\n  tokex install-helpers\n  tokex install-helpers --dir /usr/local/bin\ngit and docker find their helpers on PATH (default directory ~/.local/bin); terraform only in ~/.terraform.d/plugins."
+        after_help = "Examples:\n  tokex install-helpers\n  tokex install-helpers --dir /usr/local/bin\ngit, docker, cargo and bazel find their helpers on PATH (default directory ~/.local/bin); terraform only in ~/.terraform.d/plugins."
     )]
     InstallHelpers {
-        /// Directory on PATH for the git and docker entry points
+        /// Directory on PATH for the git, docker, cargo and bazel entry points
         #[arg(long, value_name = "DIR")]
         dir: Option<std::path::PathBuf>,
     },
@@ -286,20 +286,24 @@ fn entry_point_matches(invoked: &str, name: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with("_v"))
 }
 
-/// `90`, `90s`, `5m`, `2h`.
-pub fn parse_duration(s: &str) -> Result<time::Duration, String> {
-    let s = s.trim();
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a duration like 30s, 5m or 1h"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        _ => return Err(format!("{s:?} is not a duration like 30s, 5m or 1h")),
-    };
-    Ok(time::Duration::seconds(secs))
+/// clap's error on one line: what is wrong and which argument, without the usage block.
+pub fn one_line(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let mut parts = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with("Usage:") || line.starts_with("For more information") {
+            break;
+        }
+        if !line.is_empty() {
+            parts.push(line.trim_start_matches("error: ").trim_end_matches(':'));
+        }
+    }
+    match parts.as_slice() {
+        [] => "invalid arguments".into(),
+        [head, rest @ ..] if !rest.is_empty() => format!("{head}: {}", rest.join(", ")),
+        [head, ..] => head.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -332,11 +336,32 @@ mod tests {
     }
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("90").unwrap(), time::Duration::seconds(90));
-        assert_eq!(parse_duration("5m").unwrap(), time::Duration::minutes(5));
-        assert_eq!(parse_duration("1h").unwrap(), time::Duration::hours(1));
-        assert!(parse_duration("5 minutes").is_err());
-        assert!(parse_duration("").is_err());
+    fn a_missing_argument_is_named_on_one_line() {
+        for (args, want) in [
+            (&["tokex", "terraform", "get"][..], "<HOST>"),
+            (&["tokex", "exec", "p"], "<CMD>"),
+            (&["tokex", "docker"], "<ACTION>"),
+        ] {
+            let e = Cli::try_parse_from(args).unwrap_err();
+            let line = one_line(&e);
+            assert!(
+                line.contains("required arguments were not provided"),
+                "{line}"
+            );
+            assert!(line.contains(want) && !line.contains('\n'), "{line}");
+        }
+    }
+
+    #[test]
+    fn install_helpers_help_names_every_entry_point() {
+        let help = Cli::command()
+            .find_subcommand("install-helpers")
+            .unwrap()
+            .get_about()
+            .unwrap()
+            .to_string();
+        for (name, _) in ENTRY_POINTS {
+            assert!(help.contains(name), "{name} missing from: {help}");
+        }
     }
 }

@@ -1,15 +1,59 @@
 //! One error type for the whole program. Every failure becomes one line on stderr and an exit
-//! code: 2 for usage and configuration mistakes the user must fix, 1 for operational failures
-//! (store, network, provider) that may pass on their own.
+//! code that depends only on its [`Kind`]; [`exit_code_table`] renders that mapping for the
+//! README, `--help` and the man page, so the three cannot disagree with the code.
 
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// Bad arguments, broken config, unknown profile: exit 2.
+    /// Bad arguments, broken config, unknown profile.
     Usage,
-    /// Secret store, network or provider failure: exit 1.
+    /// Something the user has not provided yet: no secret stored, `secret_env` unset. Callers
+    /// with a "not found" answer in their protocol (docker, cargo) give that answer instead.
+    NotFound,
+    /// Secret store, network or provider failure: may pass on its own.
     Operational,
+    /// `tokex exec`: CMD was not found (127) or could not run (126), as a shell reports it.
+    CannotRun,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 4] = [
+        Kind::Usage,
+        Kind::NotFound,
+        Kind::Operational,
+        Kind::CannotRun,
+    ];
+
+    fn exit_code(self) -> &'static str {
+        match self {
+            Kind::Usage | Kind::NotFound => "2",
+            Kind::Operational => "1",
+            Kind::CannotRun => "126/127",
+        }
+    }
+
+    fn meaning(self) -> &'static str {
+        match self {
+            Kind::Usage => {
+                "usage or configuration error: bad arguments, broken config, unknown profile"
+            }
+            Kind::NotFound => {
+                "no secret yet: run `tokex login NAME`, or set the profile's `secret_env`"
+            }
+            Kind::Operational => "operational failure: secret store, network or provider",
+            Kind::CannotRun => "`tokex exec`: CMD cannot run (126) or was not found (127)",
+        }
+    }
+}
+
+/// `0 success`, then one line per error kind: the exit-code table everywhere it is shown.
+pub fn exit_code_table() -> String {
+    let mut out = String::from("  0        success\n");
+    for kind in Kind::ALL {
+        out.push_str(&format!("  {:<8} {}\n", kind.exit_code(), kind.meaning()));
+    }
+    out
 }
 
 #[derive(Debug)]
@@ -19,7 +63,7 @@ pub struct Error {
     message: String,
     /// The caller's protocol already carried the message (docker's stdout): exit without a line.
     reported: bool,
-    /// An exit status a convention fixes (126/127 for a command that cannot start, like a shell).
+    /// 126 or 127 for [`Kind::CannotRun`].
     code: Option<i32>,
 }
 
@@ -29,6 +73,16 @@ impl Error {
     pub fn usage(message: impl Into<String>) -> Self {
         Self {
             kind: Kind::Usage,
+            profile: None,
+            message: message.into(),
+            reported: false,
+            code: None,
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self {
+            kind: Kind::NotFound,
             profile: None,
             message: message.into(),
             reported: false,
@@ -74,19 +128,26 @@ impl Error {
         self.kind
     }
 
-    /// Exits with `code` instead of the kind's.
-    pub fn with_code(mut self, code: i32) -> Self {
-        self.code = Some(code);
-        self
+    /// A command `tokex exec` could not start: 127 when it does not exist, else 126.
+    pub fn cannot_run(message: impl Into<String>, not_found: bool) -> Self {
+        Self {
+            kind: Kind::CannotRun,
+            profile: None,
+            message: message.into(),
+            reported: false,
+            code: Some(if not_found { 127 } else { 126 }),
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.kind == Kind::NotFound
     }
 
     pub fn exit_code(&self) -> i32 {
-        if let Some(c) = self.code {
-            return c;
-        }
         match self.kind {
-            Kind::Usage => 2,
+            Kind::Usage | Kind::NotFound => 2,
             Kind::Operational => 1,
+            Kind::CannotRun => self.code.unwrap_or(126),
         }
     }
 
@@ -134,6 +195,18 @@ mod tests {
         assert_eq!(e.to_string(), "p1: token exchange: HTTP 400 Bad Request");
         assert_eq!(e.exit_code(), 1);
         assert_eq!(Error::usage("x").exit_code(), 2);
+        assert_eq!(Error::not_found("x").exit_code(), 2);
+        assert_eq!(Error::cannot_run("x", true).exit_code(), 127);
+        assert_eq!(Error::cannot_run("x", false).exit_code(), 126);
+    }
+
+    #[test]
+    fn the_exit_code_table_covers_every_kind() {
+        let table = exit_code_table();
+        assert!(table.starts_with("  0        success\n"), "{table}");
+        for kind in Kind::ALL {
+            assert!(table.contains(kind.meaning()), "{table}");
+        }
     }
 
     #[test]

@@ -1,28 +1,29 @@
 //! tokex: keeps long-lived cloud secrets in the OS secret store, exchanges them for short-lived
 //! bearer tokens, caches those, and prints them in the format each calling tool expects.
 //!
-//! Data flows one way: caller request → profile ([`config`]) → cached token ([`cache`]) or
-//! secret ([`secrets`]) → exchange ([`providers`] over [`http`]) → cache → caller response
-//! ([`callers`]). [`broker`] is that path; [`app`] maps commands onto it.
+//! Data flows one way: caller request ([`callers`]) → profile ([`config`], [`matching`]) →
+//! [`broker`] → cached token ([`cache`]) or secret ([`stores`]) → exchange ([`providers`] over
+//! [`http`]) → cache → caller response. `ARCHITECTURE.md` holds the layers and the imports
+//! allowed between them; `tests/architecture.rs` enforces them.
 
 pub mod app;
 pub mod broker;
 pub mod cache;
 pub mod callers;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod demo;
-pub mod doctor;
+pub mod duration;
 pub mod error;
-pub mod exec;
 pub mod failpoint;
 pub mod fsutil;
 pub mod http;
-pub mod install;
 pub mod log;
 pub mod loopback;
 pub mod matching;
 pub mod providers;
-pub mod secrets;
 pub mod sensitive;
+pub mod stores;
 pub mod token;
+pub mod urlpolicy;

@@ -3,8 +3,15 @@
 //! caller sends rules out profiles for other users, and a tie between two profiles is an error
 //! that names both, never a guess.
 
-use crate::config::{Config, Profile};
 use crate::error::{Error, Result};
+
+/// One profile as the matcher sees it: pure data, so matching knows nothing of configs.
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate<'a> {
+    pub name: &'a str,
+    pub patterns: &'a [String],
+    pub username: Option<&'a str>,
+}
 
 /// What a caller asks credentials for, normalised for comparison.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,18 +153,21 @@ fn clip(s: &str) -> String {
     s.chars().take(100).collect()
 }
 
-/// The profile for `target`: `None` when no profile matches it.
-pub fn select<'a>(config: &'a Config, target: &Target) -> Result<Option<(&'a str, &'a Profile)>> {
-    let mut best: Vec<(&str, &Profile)> = Vec::new();
+/// The candidate that serves `target`: `None` when none matches it.
+pub fn select<'a>(
+    candidates: impl IntoIterator<Item = Candidate<'a>>,
+    target: &Target,
+) -> Result<Option<&'a str>> {
+    let mut best: Vec<&str> = Vec::new();
     let mut best_score = None;
-    for (name, profile) in &config.profiles {
-        if let (Some(want), Some(have)) = (&target.username, &profile.username)
+    for c in candidates {
+        if let (Some(want), Some(have)) = (&target.username, c.username)
             && want != have
         {
             continue;
         }
-        let score = profile
-            .matches
+        let score = c
+            .patterns
             .iter()
             .filter_map(|m| Target::parse(m).ok())
             .filter_map(|p| target.score(&p))
@@ -166,9 +176,9 @@ pub fn select<'a>(config: &'a Config, target: &Target) -> Result<Option<(&'a str
         match best_score.cmp(&Some(score)) {
             std::cmp::Ordering::Less => {
                 best_score = Some(score);
-                best = vec![(name.as_str(), profile)];
+                best = vec![c.name];
             }
-            std::cmp::Ordering::Equal => best.push((name.as_str(), profile)),
+            std::cmp::Ordering::Equal => best.push(c.name),
             std::cmp::Ordering::Greater => {}
         }
     }
@@ -176,9 +186,7 @@ pub fn select<'a>(config: &'a Config, target: &Target) -> Result<Option<(&'a str
         [] => Ok(None),
         [one] => Ok(Some(*one)),
         [a, b, ..] => Err(Error::usage(format!(
-            "profiles {} and {} both match {}; make one `match` entry more specific, set `username` on each, or name the profile with --profile",
-            a.0,
-            b.0,
+            "profiles {a} and {b} both match {}; make one `match` entry more specific, set `username` on each, or name the profile with --profile",
             target.display()
         ))),
     }
@@ -215,31 +223,39 @@ pub fn check_pattern(pattern: &str) -> std::result::Result<(), String> {
 mod tests {
     use super::*;
 
-    fn config(text: &str) -> Config {
-        Config::parse(std::path::Path::new("t.toml"), text).unwrap()
+    /// (name, match entries, username)
+    type Profiles = Vec<(&'static str, Vec<String>, Option<&'static str>)>;
+
+    fn profiles(list: &[(&'static str, &[&str], Option<&'static str>)]) -> Profiles {
+        list.iter()
+            .map(|(n, m, u)| (*n, m.iter().map(|s| s.to_string()).collect(), *u))
+            .collect()
     }
 
-    const TWO: &str = r#"
-[profiles.vcd]
-provider = "vcd"
-url = "https://vcd.example.com"
-tenant = "acme"
-match = ["https://vcd.example.com", "git.example.com"]
+    fn candidates(c: &Profiles) -> impl Iterator<Item = Candidate<'_>> {
+        c.iter().map(|(name, patterns, username)| Candidate {
+            name,
+            patterns,
+            username: *username,
+        })
+    }
 
-[profiles.acme-git]
-provider = "vcd"
-url = "https://vcd.example.com"
-tenant = "acme"
-match = ["git.example.com/acme/", "127.0.0.1:5000"]
-"#;
-
-    fn pick(c: &Config, t: Target) -> Option<&str> {
-        select(c, &t).unwrap().map(|(n, _)| n)
+    fn pick(c: &Profiles, t: Target) -> Option<&'static str> {
+        select(candidates(c), &t)
+            .unwrap()
+            .map(|n| c.iter().find(|p| p.0 == n).unwrap().0)
     }
 
     #[test]
     fn longest_match_wins() {
-        let c = config(TWO);
+        let c = profiles(&[
+            ("vcd", &["https://vcd.example.com", "git.example.com"], None),
+            (
+                "acme-git",
+                &["git.example.com/acme/", "127.0.0.1:5000"],
+                None,
+            ),
+        ]);
         let git = |path| Target::from_git("https", "git.example.com", Some(path), None).unwrap();
         assert_eq!(pick(&c, git("acme/repo.git")), Some("acme-git"));
         assert_eq!(pick(&c, git("acmex/repo.git")), Some("vcd"));
@@ -257,37 +273,21 @@ match = ["git.example.com/acme/", "127.0.0.1:5000"]
 
     #[test]
     fn ties_are_errors_unless_the_username_decides() {
-        let c = config(
-            r#"
-[profiles.alice]
-provider = "vmware-csp"
-match = ["git.example.com"]
-username = "alice"
-
-[profiles.bob]
-provider = "vmware-csp"
-match = ["https://git.example.com"]
-username = "bob"
-"#,
-        );
+        let c = profiles(&[
+            ("alice", &["git.example.com"], Some("alice")),
+            ("bob", &["https://git.example.com"], Some("bob")),
+        ]);
         let t = |u| Target::from_git("https", "git.example.com", None, u).unwrap();
         assert_eq!(pick(&c, t(Some("bob"))), Some("bob"));
         assert_eq!(pick(&c, t(Some("alice"))), Some("alice"));
         assert_eq!(pick(&c, t(Some("carol"))), None);
         // Without a username, the pattern with the scheme is more specific.
         assert_eq!(pick(&c, t(None)), Some("bob"));
-        let c = config(
-            r#"
-[profiles.alice]
-provider = "vmware-csp"
-match = ["git.example.com"]
-
-[profiles.bob]
-provider = "vmware-csp"
-match = ["git.example.com"]
-"#,
-        );
-        let e = select(&c, &t(None)).unwrap_err().to_string();
+        let c = profiles(&[
+            ("alice", &["git.example.com"], None),
+            ("bob", &["git.example.com"], None),
+        ]);
+        let e = select(candidates(&c), &t(None)).unwrap_err().to_string();
         assert!(
             e.contains("alice and bob both match https://git.example.com"),
             "{e}"

@@ -214,24 +214,28 @@ fn login_verifies_before_storing_and_logout_removes() {
 fn login_input_errors() {
     let e = Env::keyutils();
     e.write_config(&profile(
-        "c",
+        "li",
         "provider = \"vmware-csp\"\nurl = \"http://127.0.0.1:9\"",
     ));
-    fail(&e, &["login", "c", "--stdin"], "\n", 2);
-    let err = fail(&e, &["login", "c"], "", 2);
+    fail(&e, &["login", "li", "--stdin"], "\n", 2);
+    let err = fail(&e, &["login", "li"], "", 2);
     assert!(err.contains("--stdin"), "{err}");
-    // A secret that is not what the server wants is refused there, not stored, and not echoed.
-    let err = fail(&e, &["login", "c", "--stdin"], "nul\u{0}canary\n", 1);
+    // A secret no store keeps intact is refused before anything is sent, and not echoed.
+    let err = fail(&e, &["login", "li", "--stdin"], "nul\u{0}canary\n", 2);
+    assert!(err.contains("NUL byte"), "{err}");
+    assert!(!err.contains("canary"), "{err}");
+    // A secret the server refuses is not stored.
+    let err = fail(&e, &["login", "li", "--stdin"], "canary\n", 1);
     assert!(
         err.contains("cannot connect to 127.0.0.1:9") && err.contains("not stored"),
         "{err}"
     );
     assert!(!err.contains("canary"), "{err}");
     e.write_config(&profile(
-        "c",
+        "li",
         "provider = \"vmware-csp\"\nsecret_env = \"X\"",
     ));
-    let err = fail(&e, &["login", "c", "--stdin"], "s\n", 2);
+    let err = fail(&e, &["login", "li", "--stdin"], "s\n", 2);
     assert!(err.contains("nothing for login to store"), "{err}");
 }
 
@@ -240,18 +244,18 @@ fn no_verify_stores_without_a_request() {
     let fake = Fake::ok(OK);
     let e = Env::keyutils();
     e.write_config(&profile(
-        "c",
+        "nv",
         &format!("provider = \"vmware-csp\"\nurl = \"{}\"", fake.url()),
     ));
-    let out = e.run(&["login", "c", "--stdin", "--no-verify"], "s\n");
+    let out = e.run(&["login", "nv", "--stdin", "--no-verify"], "s\n");
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(fake.count(), 0);
-    assert_eq!(e.ok(&["token", "c"]), "at-1\n");
+    assert_eq!(e.ok(&["token", "nv"]), "at-1\n");
     assert_eq!(
         fake.request(0).form_value("api_token").as_deref(),
         Some("s")
     );
-    e.ok(&["logout", "c"]);
+    e.ok(&["logout", "nv"]);
 }
 
 #[test]
@@ -271,9 +275,18 @@ fn cache_hit_makes_no_request_and_refresh_and_clear_do() {
     e.ok(&["cache", "clear", "c"]);
     e.ok(&["token", "c"]);
     assert_eq!(fake.count(), 3);
-    // A longer --min-valid than the token has left forces a new exchange.
-    e.ok(&["token", "c", "--min-valid", "2h"]);
-    assert_eq!(fake.count(), 4);
+    // A minimum longer than the provider's tokens live cannot be met by exchanging again: the
+    // cached token is served, and the user is told once.
+    let out = e.run(&["token", "c", "--min-valid", "2h"], "");
+    assert!(out.status.success());
+    assert_eq!(stdout(&out), "at-1\n");
+    let warning = stderr(&out);
+    assert_eq!(warning.lines().count(), 1, "{warning}");
+    assert!(
+        warning.contains("warning: vmware-csp tokens live 1h, so the 2h of validity asked for cannot be met; this one is valid for 59m"),
+        "{warning}"
+    );
+    assert_eq!(fake.count(), 3);
     let status = e.ok(&["status", "c"]);
     assert!(status.contains("cached token valid until"), "{status}");
     // Editing the profile invalidates the cache.
@@ -285,7 +298,7 @@ fn cache_hit_makes_no_request_and_refresh_and_clear_do() {
         ),
     ));
     e.ok(&["token", "c"]);
-    assert_eq!(fake.count(), 5);
+    assert_eq!(fake.count(), 4);
 }
 
 #[test]

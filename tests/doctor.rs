@@ -15,7 +15,14 @@ fn healthy_profile_passes_without_sending_the_secret() {
     let text = stdout(&out);
     assert!(out.status.success(), "{text}{}", stderr(&out));
     assert!(text.contains("ok   config: "), "{text}");
-    assert!(text.contains("ok   p: secret: $SECRET is set"), "{text}");
+    assert!(
+        text.contains("ok   p: secret: secret_env SECRET is set"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ok   cache: ") && text.contains("(writable)"),
+        "{text}"
+    );
     assert!(
         text.contains(&format!(
             "ok   p: endpoint: {} answers",
@@ -64,5 +71,24 @@ fn problems_are_fail_lines_with_the_fix_and_exit_1() {
         stdout(&out).starts_with("fail config: "),
         "{}",
         stdout(&out)
+    );
+}
+
+#[test]
+fn a_cache_that_cannot_be_written_is_a_warning_found_by_writing() {
+    let issuer = Issuer::new();
+    let mut env = issuer.env("p", &[]);
+    env.set("SECRET", CANARY);
+    // A file where the cache directory should be: no mode bits to trust, writing is the test
+    // (this suite runs as root in CI, where a read-only mode alone would not stop a write).
+    let blocker = env.dir.path().join("not-a-dir");
+    std::fs::write(&blocker, "").unwrap();
+    env.set("TOKEX_CACHE_DIR", &path_str(&blocker.join("cache")));
+    let out = env.run(&["doctor"], "");
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("warn cache: ") && text.contains("tokens are not cached"),
+        "{text}"
     );
 }

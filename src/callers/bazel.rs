@@ -2,83 +2,113 @@
 //! spec that Bazel's `--credential_helper`, uv and others speak: `{"uri": …}` on stdin, the
 //! headers for that URI (and when they expire) on stdout, `{}` when tokex has none for it.
 
-use super::{read_input, write, write_secret};
-use crate::broker::{self, Want};
-use crate::cache::Cache;
-use crate::config::Config;
+use super::{clip, json_line, read_input, write, write_secret};
+use crate::broker::{Tokens, Want};
 use crate::error::{Error, Result};
-use crate::matching::{self, Target};
+use crate::matching::Target;
 use crate::token::rfc3339;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 
-#[derive(Deserialize)]
-struct GetRequest {
-    uri: String,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Get,
 }
 
-pub fn run(
-    command: &str,
-    config: &Config,
-    cache: &Cache,
+impl Command {
+    pub fn parse(command: &str) -> Result<Command> {
+        match command {
+            "get" => Ok(Command::Get),
+            other => Err(Error::usage(format!(
+                "unknown command `{}` (the credential-helper protocol has `get`)",
+                clip(other)
+            ))),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct GetRequest {
+    pub uri: String,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Answer {
+    Headers {
+        headers: BTreeMap<&'static str, Vec<String>>,
+        expires: String,
+    },
+    None {},
+}
+
+pub fn serve(
+    command: Command,
+    tokens: &dyn Tokens,
     input: &mut dyn Read,
     out: &mut dyn Write,
 ) -> Result<()> {
-    if command != "get" {
-        return Err(Error::usage(format!(
-            "unknown command `{}` (the credential-helper protocol has `get`)",
-            command.chars().take(40).collect::<String>()
-        )));
-    }
+    let Command::Get = command;
     let raw = read_input(input, "the credential request")?;
     let req: GetRequest = serde_json::from_slice(&raw).map_err(|_| {
         Error::usage("the request on stdin must be a JSON object with a string `uri`")
     })?;
-    let Some((name, profile)) = matching::select(config, &Target::parse(&req.uri)?)? else {
-        return write(out, "{}\n");
+    let Some((name, _)) = tokens.config().select(&Target::parse(&req.uri)?)? else {
+        return write(out, &json_line(&Answer::None {})?);
     };
-    let token = broker::token(cache, name, profile, Want::default())?;
-    let header = crate::providers::header_name(profile);
-    let value = if header.eq_ignore_ascii_case("authorization") {
-        format!("{} {}", token.scheme(), token.access_token.expose())
-    } else {
-        token.access_token.expose().to_string()
+    let issued = tokens.token(name, Want::default())?;
+    let mut headers = BTreeMap::new();
+    headers.insert(issued.header_name(), vec![issued.header_value()]);
+    let answer = Answer::Headers {
+        headers,
+        expires: rfc3339(issued.token.reported_expiry()),
     };
-    let mut headers = serde_json::Map::new();
-    headers.insert(header.to_string(), serde_json::json!([value]));
-    let text = serde_json::json!({
-        "headers": headers,
-        "expires": rfc3339(token.reported_expiry()),
-    })
-    .to_string();
-    write_secret(out, text + "\n")
+    let text = json_line(&answer);
+    if let Answer::Headers { mut headers, .. } = answer {
+        headers
+            .values_mut()
+            .flatten()
+            .for_each(zeroize::Zeroize::zeroize);
+    }
+    write_secret(out, text?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::callers::fake::Fake;
 
-    fn go(command: &str, input: &str) -> (Result<()>, String) {
-        let dir = tempfile::tempdir().unwrap();
-        let config = Config::parse(
-            std::path::Path::new("t.toml"),
-            "[profiles.p]\nprovider = \"vmware-csp\"\nmatch = [\"https://cache.example.com\"]\n",
-        )
-        .unwrap();
+    fn go(config: &str, command: &str, input: &str) -> (Result<()>, String) {
+        let fake = Fake::new(config);
         let mut out = Vec::new();
-        let r = run(
-            command,
-            &config,
-            &Cache::at(dir.path()),
-            &mut input.as_bytes(),
-            &mut out,
-        );
+        let r =
+            Command::parse(command).and_then(|c| serve(c, &fake, &mut input.as_bytes(), &mut out));
         (r, String::from_utf8(out).unwrap())
+    }
+
+    const CSP: &str =
+        "[profiles.p]\nprovider = \"vmware-csp\"\nmatch = [\"https://cache.example.com\"]\n";
+
+    #[test]
+    fn exact_headers_for_each_header_kind() {
+        let (r, out) = go(CSP, "get", r#"{"uri":"https://cache.example.com/x"}"#);
+        assert!(r.is_ok());
+        assert_eq!(
+            out,
+            "{\"headers\":{\"csp-auth-token\":[\"tok\"]},\"expires\":\"2026-11-23T10:59:00Z\"}\n"
+        );
+        let vcd = "[profiles.p]\nprovider = \"vcd\"\nurl = \"https://vcd.example.com\"\ntenant = \"t\"\nmatch = [\"https://cache.example.com\"]\n";
+        let (_, out) = go(vcd, "get", r#"{"uri":"https://cache.example.com/x"}"#);
+        assert_eq!(
+            out,
+            "{\"headers\":{\"Authorization\":[\"Bearer tok\"]},\"expires\":\"2026-11-23T10:59:00Z\"}\n"
+        );
     }
 
     #[test]
     fn no_match_is_an_empty_object_and_bad_requests_are_errors() {
-        let (r, out) = go("get", r#"{"uri":"https://other.example.com/x"}"#);
+        let (r, out) = go(CSP, "get", r#"{"uri":"https://other.example.com/x"}"#);
         assert!(r.is_ok());
         assert_eq!(out, "{}\n");
         for (cmd, input, want) in [
@@ -87,7 +117,7 @@ mod tests {
             ("put", "{}", "unknown command `put`"),
             ("get", r#"{"uri":"https://a b/"}"#, "not a host or URL"),
         ] {
-            let e = go(cmd, input).0.unwrap_err().to_string();
+            let e = go(CSP, cmd, input).0.unwrap_err().to_string();
             assert!(e.contains(want), "{input}: {e}");
         }
     }

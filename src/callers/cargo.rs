@@ -4,30 +4,33 @@
 //! sends until cargo closes stdin. `get` for a registry whose index URL a profile matches
 //! answers the token with its expiry; for other registries `url-not-supported`, so cargo asks
 //! its next provider. `login` stores the registry's secret (checked by a real exchange first),
-//! `logout` deletes it.
+//! `logout` deletes it. The messages are cargo-credential's, typed here.
 
-use super::write;
-use crate::broker::{self, Want};
-use crate::cache::Cache;
-use crate::config::{CargoAuth, Config, Profile};
+use super::{json_line, write};
+use crate::broker::{SecretGone, Tokens, Want};
+use crate::config::CargoAuth;
 use crate::error::{Error, Result};
-use crate::matching::{self, Target};
-use crate::secrets::{self, Source};
+use crate::matching::Target;
 use crate::sensitive::Secret;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
 
 /// A request is a few hundred bytes; the 401's headers may add some.
 const MAX_LINE: u64 = 1024 * 1024;
+/// cargo reuses a token while `now + 1 minute < expiration`; keep a margin beyond that.
+const MIN_VALID: time::Duration = time::Duration::minutes(5);
+
+#[derive(Serialize)]
+struct Hello {
+    v: [u32; 1],
+}
 
 #[derive(Deserialize)]
-struct Request {
+pub struct Request {
     v: u32,
     registry: Registry,
-    kind: String,
-    #[serde(default)]
-    token: Option<String>,
+    #[serde(flatten)]
+    action: Action,
 }
 
 #[derive(Deserialize)]
@@ -36,13 +39,58 @@ struct Registry {
     index_url: String,
 }
 
-pub fn run(
-    config: &Config,
-    cache: &Cache,
-    input: &mut dyn BufRead,
-    out: &mut dyn Write,
-) -> Result<()> {
-    write(out, "{\"v\":[1]}\n")?;
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+enum Action {
+    Get,
+    Login {
+        #[serde(default)]
+        token: Option<String>,
+    },
+    Logout,
+    #[serde(other)]
+    Unknown,
+}
+
+/// `{"Ok": …}` or `{"Err": …}`.
+#[derive(Serialize)]
+enum Reply {
+    Ok(Success),
+    Err(Failure),
+}
+
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+enum Success {
+    Get {
+        token: String,
+        cache: &'static str,
+        expiration: i64,
+        operation_independent: bool,
+    },
+    Login,
+    Logout,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+enum Failure {
+    UrlNotSupported,
+    NotFound,
+    OperationNotSupported,
+    Other { message: String },
+}
+
+impl Drop for Success {
+    fn drop(&mut self) {
+        if let Success::Get { token, .. } = self {
+            zeroize::Zeroize::zeroize(token);
+        }
+    }
+}
+
+pub fn serve(tokens: &dyn Tokens, input: &mut dyn BufRead, out: &mut dyn Write) -> Result<()> {
+    write(out, &json_line(&Hello { v: [1] })?)?;
     for _ in 0..1000 {
         let mut line = Vec::new();
         let n = std::io::Read::take(&mut *input, MAX_LINE)
@@ -51,16 +99,14 @@ pub fn run(
         if n == 0 {
             return Ok(()); // cargo closed stdin: done
         }
-        let mut answer = answer(config, cache, &line).to_string();
+        let reply = answer(tokens, &line);
         zeroize::Zeroize::zeroize(&mut line);
-        answer.push('\n');
-        super::write_secret(out, answer)?;
+        super::write_secret(out, json_line(&reply)?)?;
     }
     Ok(())
 }
 
-/// The `{"Ok":…}` or `{"Err":…}` line for one request.
-fn answer(config: &Config, cache: &Cache, line: &[u8]) -> Value {
+fn answer(tokens: &dyn Tokens, line: &[u8]) -> Reply {
     let req: Request = match serde_json::from_slice(line) {
         Ok(r) => r,
         Err(_) => return other("cargo's request is not the JSON tokex expects"),
@@ -72,159 +118,121 @@ fn answer(config: &Config, cache: &Cache, line: &[u8]) -> Value {
         ));
     }
     let index = req.registry.index_url.trim_start_matches("sparse+");
-    let chosen = match Target::parse(index).and_then(|t| matching::select(config, &t)) {
-        Ok(Some(c)) => c,
-        Ok(None) => return err("url-not-supported"),
+    let name = match Target::parse(index).and_then(|t| tokens.config().select(&t)) {
+        Ok(Some((name, _))) => name,
+        Ok(None) => return Reply::Err(Failure::UrlNotSupported),
         Err(e) => return other(&e.to_string()),
     };
-    let (name, profile) = chosen;
-    let result = match req.kind.as_str() {
-        "get" => get(cache, name, profile),
-        "login" => login(cache, name, profile, req.token.map(Secret::new)),
-        "logout" => logout(cache, name, profile),
-        _ => return err("operation-not-supported"),
+    let result = match req.action {
+        Action::Get => get(tokens, name),
+        Action::Login { token } => login(tokens, name, token.map(Secret::new)),
+        Action::Logout => logout(tokens, name),
+        Action::Unknown => return Reply::Err(Failure::OperationNotSupported),
     };
-    result.unwrap_or_else(|e| {
+    match result {
+        Ok(reply) => reply,
         // No secret yet is "not found": cargo may try its next provider.
-        let missing = matches!(Source::of(profile), Source::Store)
-            && secrets::store_has(name).ok() == Some(false)
-            && req.kind == "get";
-        if missing {
-            err("not-found")
-        } else {
-            other(&e.to_string())
-        }
+        Err(e) if e.is_not_found() => Reply::Err(Failure::NotFound),
+        Err(e) => other(&e.to_string()),
+    }
+}
+
+fn get(tokens: &dyn Tokens, name: &str) -> Result<Reply> {
+    let issued = tokens.token(name, Want::lasting(MIN_VALID))?;
+    let cargo_auth = tokens.config().get(name)?.cargo_auth;
+    let token = match cargo_auth.unwrap_or(CargoAuth::Bearer) {
+        CargoAuth::Bearer => issued.authorization(),
+        CargoAuth::Raw => issued.access_token().to_string(),
+    };
+    Ok(Reply::Ok(Success::Get {
+        token,
+        cache: "expires",
+        expiration: issued.token.reported_expiry().unix_timestamp(),
+        operation_independent: true,
+    }))
+}
+
+fn login(tokens: &dyn Tokens, name: &str, token: Option<Secret>) -> Result<Reply> {
+    let secret = token.filter(|t| !t.is_empty()).ok_or_else(|| {
+        Error::usage(
+            "cargo passed no token: run `cargo login --registry NAME` and paste the long-lived secret",
+        )
+    })?;
+    tokens.login(name, secret, true)?;
+    Ok(Reply::Ok(Success::Login))
+}
+
+fn logout(tokens: &dyn Tokens, name: &str) -> Result<Reply> {
+    Ok(match tokens.logout(name, true)?.secret {
+        SecretGone::NothingStored => Reply::Err(Failure::NotFound),
+        SecretGone::Deleted | SecretGone::LeftAlone => Reply::Ok(Success::Logout),
     })
 }
 
-fn get(cache: &Cache, name: &str, profile: &Profile) -> Result<Value> {
-    // cargo reuses a token while `now + 1 minute < expiration`; keep a margin beyond that.
-    let token = broker::token(
-        cache,
-        name,
-        profile,
-        Want {
-            min_valid: time::Duration::minutes(5),
-            refresh: false,
-        },
-    )?;
-    let value = match profile.cargo_auth.unwrap_or(CargoAuth::Bearer) {
-        CargoAuth::Bearer => format!("{} {}", token.scheme(), token.access_token.expose()),
-        CargoAuth::Raw => token.access_token.expose().to_string(),
-    };
-    Ok(json!({"Ok": {
-        "kind": "get",
-        "token": value,
-        "cache": "expires",
-        "expiration": token.reported_expiry().unix_timestamp(),
-        "operation_independent": true,
-    }}))
-}
-
-fn login(cache: &Cache, name: &str, profile: &Profile, token: Option<Secret>) -> Result<Value> {
-    if !matches!(Source::of(profile), Source::Store) {
-        return Err(Error::usage(format!(
-            "profile {name} reads its secret from {}; there is nothing for cargo login to store",
-            Source::of(profile)
-        )));
-    }
-    let secret = token
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| Error::usage("cargo passed no token: run `cargo login --registry NAME` and paste the long-lived secret"))?;
-    // Checked with a real exchange first, as `tokex login` does; a rotating server's new
-    // refresh token is what gets stored.
-    let mut verified = broker::exchange_with(name, profile, &secret)?;
-    let stored = match verified.refresh_token.take() {
-        Some(rotated) if crate::providers::rotates(profile) => rotated,
-        _ => secret,
-    };
-    secrets::write(name, profile, &stored)?;
-    cache.remove(name)?;
-    cache.write(name, &crate::cache::key(name, profile), &verified);
-    Ok(json!({"Ok": {"kind": "login"}}))
-}
-
-fn logout(cache: &Cache, name: &str, profile: &Profile) -> Result<Value> {
-    cache.remove(name)?;
-    if matches!(Source::of(profile), Source::Store) && !secrets::store_delete(name)? {
-        return Ok(err("not-found"));
-    }
-    Ok(json!({"Ok": {"kind": "logout"}}))
-}
-
-fn err(kind: &str) -> Value {
-    json!({"Err": {"kind": kind}})
-}
-
-fn other(message: &str) -> Value {
-    json!({"Err": {"kind": "other", "message": format!("tokex: {message}")}})
+fn other(message: &str) -> Reply {
+    Reply::Err(Failure::Other {
+        message: format!("tokex: {message}"),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::callers::fake::Fake;
 
-    fn session(input: &str) -> Vec<Value> {
-        let dir = tempfile::tempdir().unwrap();
-        let config = Config::parse(
-            std::path::Path::new("t.toml"),
-            "[profiles.reg]\nprovider = \"vmware-csp\"\nmatch = [\"https://crates.example.com/index/\"]\nsecret_env = \"TOKEX_TEST_UNSET_VAR\"\n",
-        )
-        .unwrap();
+    const CONFIG: &str = "[profiles.reg]\nprovider = \"vcd\"\nurl = \"https://vcd.example.com\"\ntenant = \"t\"\nmatch = [\"https://crates.example.com/index/\"]\n";
+
+    fn session(fake: &Fake, input: &str) -> Vec<String> {
         let mut out = Vec::new();
-        run(
-            &config,
-            &Cache::at(dir.path()),
-            &mut input.as_bytes(),
-            &mut out,
-        )
-        .unwrap();
+        serve(fake, &mut input.as_bytes(), &mut out).unwrap();
         String::from_utf8(out)
             .unwrap()
             .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
+            .map(str::to_string)
             .collect()
     }
 
+    fn request(index: &str, rest: &str) -> String {
+        format!("{{\"v\":1,\"registry\":{{\"index-url\":\"{index}\",\"name\":\"r\"}},{rest}}}\n")
+    }
+
+    const MINE: &str = "sparse+https://crates.example.com/index/";
+
     #[test]
-    fn hello_then_one_answer_per_request() {
-        let lines = session(concat!(
-            r#"{"v":1,"registry":{"index-url":"sparse+https://other.example.com/index/"},"kind":"get","operation":"read"}"#,
-            "\n",
-            "garbage\n",
-            r#"{"v":2,"registry":{"index-url":"x"},"kind":"get"}"#,
-            "\n",
-            r#"{"v":1,"registry":{"index-url":"sparse+https://crates.example.com/index/"},"kind":"frob"}"#,
-            "\n",
-        ));
-        assert_eq!(lines[0], json!({"v": [1]}));
-        assert_eq!(lines[1], json!({"Err": {"kind": "url-not-supported"}}));
-        assert_eq!(lines[2]["Err"]["kind"], "other");
-        assert!(
-            lines[3]["Err"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("version 2")
-        );
+    fn exact_lines_for_every_answer() {
+        let fake = Fake::new(CONFIG);
+        let input = [
+            request(MINE, r#""kind":"get","operation":"read","future":1"#),
+            request("sparse+https://other.example.com/index/", r#""kind":"get""#),
+            "garbage\n".to_string(),
+            r#"{"v":2,"registry":{"index-url":"x"},"kind":"get"}"#.to_string() + "\n",
+            request(MINE, r#""kind":"frob""#),
+            request(MINE, r#""kind":"login""#),
+        ]
+        .concat();
         assert_eq!(
-            lines[4],
-            json!({"Err": {"kind": "operation-not-supported"}})
+            session(&fake, &input),
+            [
+                r#"{"v":[1]}"#,
+                r#"{"Ok":{"kind":"get","token":"Bearer tok","cache":"expires","expiration":1795431540,"operation_independent":true}}"#,
+                r#"{"Err":{"kind":"url-not-supported"}}"#,
+                r#"{"Err":{"kind":"other","message":"tokex: cargo's request is not the JSON tokex expects"}}"#,
+                r#"{"Err":{"kind":"other","message":"tokex: protocol version 2 is not supported (tokex speaks 1)"}}"#,
+                r#"{"Err":{"kind":"operation-not-supported"}}"#,
+                r#"{"Err":{"kind":"other","message":"tokex: cargo passed no token: run `cargo login --registry NAME` and paste the long-lived secret"}}"#,
+            ]
         );
-        assert_eq!(lines.len(), 5);
+        assert_eq!(fake.asked(), ["token reg 300"]);
     }
 
     #[test]
-    fn a_matched_registry_s_failure_is_other_with_the_reason() {
-        let lines = session(concat!(
-            r#"{"v":1,"registry":{"index-url":"sparse+https://crates.example.com/index/"},"kind":"get","operation":"read"}"#,
-            "\n"
-        ));
-        assert_eq!(lines[1]["Err"]["kind"], "other");
-        assert!(
-            lines[1]["Err"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("TOKEX_TEST_UNSET_VAR")
-        );
+    fn no_secret_yet_is_not_found_and_raw_auth_is_the_bare_token() {
+        let mut fake = Fake::new(CONFIG);
+        fake.token = None;
+        let lines = session(&fake, &request(MINE, r#""kind":"get""#));
+        assert_eq!(lines[1], r#"{"Err":{"kind":"not-found"}}"#);
+        let raw = Fake::new(&format!("{CONFIG}cargo_auth = \"raw\"\n"));
+        let lines = session(&raw, &request(MINE, r#""kind":"get""#));
+        assert!(lines[1].contains(r#""token":"tok""#), "{}", lines[1]);
     }
 }

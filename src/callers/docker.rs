@@ -2,21 +2,46 @@
 //! docker's `config.json` under `credHelpers` for the registries a profile matches.
 //!
 //! The docker CLI reads a helper's errors from stdout, not stderr, and treats exactly
-//! "credentials not found in native keychain" as "no credentials here".
+//! [`NOT_FOUND`] as "no credentials here".
 
-use super::{DEFAULT_USERNAME, read_input, write, write_secret};
-use crate::broker::{self, Want};
-use crate::cache::Cache;
-use crate::config::{Config, Profile};
+use super::{DEFAULT_USERNAME, clip, json_line, read_input, write, write_secret};
+use crate::broker::{Tokens, Want};
+use crate::config::Profile;
 use crate::error::{Error, Result};
-use crate::matching::{self, Target};
+use crate::matching::Target;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 
+/// The answer docker-credential-helpers' `credentials.IsErrCredentialsNotFound` matches.
 pub const NOT_FOUND: &str = "credentials not found in native keychain";
-const NO_SERVER_URL: &str = "no credentials server URL";
+/// docker-credential-helpers' `credentials.IsErrCredentialsMissingServerURL` message.
+pub const NO_SERVER_URL: &str = "no credentials server URL";
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Get,
+    Store,
+    Erase,
+    List,
+    Version,
+    Unknown(String),
+}
+
+impl Action {
+    pub fn parse(action: &str) -> Action {
+        match action {
+            "get" => Action::Get,
+            "store" => Action::Store,
+            "erase" => Action::Erase,
+            "list" => Action::List,
+            "version" | "--version" | "-v" => Action::Version,
+            other => Action::Unknown(other.to_string()),
+        }
+    }
+}
+
+/// docker's `credentials.Credentials`, in and out.
 #[derive(Serialize, Deserialize)]
 struct Credentials {
     #[serde(rename = "ServerURL")]
@@ -34,6 +59,7 @@ impl Drop for Credentials {
 }
 
 /// What went wrong, for docker (stdout) and for the user (stderr).
+#[derive(Debug)]
 pub struct Failure {
     pub error: Error,
     /// "Not found" is an answer, not a failure worth a line on the user's terminal.
@@ -42,33 +68,40 @@ pub struct Failure {
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
-        let quiet = error.message() == NOT_FOUND;
-        Failure { error, quiet }
+        Failure {
+            error,
+            quiet: false,
+        }
     }
 }
 
-pub fn run(
-    action: &str,
-    config: &Config,
-    cache: &Cache,
+/// docker's "no credentials here", with exit status 1 as docker-credential-helpers' own helpers.
+fn not_found() -> Failure {
+    Failure {
+        error: Error::op(NOT_FOUND),
+        quiet: true,
+    }
+}
+
+pub fn serve(
+    action: Action,
+    tokens: &dyn Tokens,
     input: &mut dyn Read,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     match action {
-        "get" => {
+        Action::Get => {
             let server = server_url(input)?;
-            let (name, profile) = find(config, &server)?.ok_or_else(|| Error::op(NOT_FOUND))?;
-            let token = broker::token(cache, name, profile, Want::default())?;
+            let (name, profile) = find(tokens, &server)?.ok_or_else(not_found)?;
+            let issued = tokens.token(name, Want::default())?;
             let creds = Credentials {
                 server_url: server,
                 username: username(profile).to_string(),
-                secret: token.access_token.expose().to_string(),
+                secret: issued.access_token().to_string(),
             };
-            let mut text = serde_json::to_string(&creds).map_err(|e| Error::op(e.to_string()))?;
-            text.push('\n');
-            Ok(write_secret(out, text)?)
+            Ok(write_secret(out, json_line(&creds)?)?)
         }
-        "store" => {
+        Action::Store => {
             let mut raw = read_input(input, "docker's credentials")?;
             let parsed: std::result::Result<Credentials, _> = serde_json::from_slice(&raw);
             zeroize::Zeroize::zeroize(&mut raw);
@@ -80,7 +113,7 @@ pub fn run(
             if creds.server_url.trim().is_empty() {
                 return Err(Error::usage(NO_SERVER_URL).into());
             }
-            match find(config, &creds.server_url)? {
+            match find(tokens, &creds.server_url)? {
                 Some((name, _)) => {
                     // `docker login` checked the password with the registry; the tokens docker
                     // gets from here on are minted by the profile, so there is nothing to keep.
@@ -97,37 +130,48 @@ pub fn run(
                 .into()),
             }
         }
-        "erase" => {
+        Action::Erase => {
             let server = server_url(input)?;
             // docker logout erases several spellings of one registry: each must succeed.
-            if let Some((name, profile)) = find(config, &server)? {
-                broker::forget(cache, name, profile, None)?;
+            if let Some((name, _)) = find(tokens, &server)? {
+                tokens.forget(name, None)?;
             }
             Ok(())
         }
-        "list" => {
+        Action::List => {
             read_input(input, "docker's list request")?;
             let mut map = BTreeMap::new();
-            for profile in config.profiles.values() {
+            for profile in tokens.config().profiles.values() {
                 for m in &profile.matches {
                     map.insert(m.as_str(), username(profile));
                 }
             }
-            let text = serde_json::to_string(&map).map_err(|e| Error::op(e.to_string()))?;
-            Ok(write(out, &(text + "\n"))?)
+            Ok(write(out, &json_line(&map)?)?)
         }
-        "version" | "--version" | "-v" => Ok(write(
+        Action::Version => Ok(write(
             out,
             &format!(
                 "docker-credential-tokex (tokex {})\n",
                 env!("CARGO_PKG_VERSION")
             ),
         )?),
-        other => Err(Error::usage(format!(
+        Action::Unknown(other) => Err(Error::usage(format!(
             "unknown credential action `{}` (use get, store, erase, list or version)",
-            other.chars().take(40).collect::<String>()
+            clip(&other)
         ))
         .into()),
+    }
+}
+
+/// Ends a docker session: a failure goes to stdout, where docker reads it; it reaches the
+/// user's terminal too (`docker pull` shows only "unauthorized"), unless it is "not found".
+pub fn report(served: Result<(), Failure>, out: &mut dyn Write) -> Result<()> {
+    match served {
+        Ok(()) => Ok(()),
+        Err(f) => {
+            write(out, &format!("{}\n", f.error))?;
+            Err(if f.quiet { f.error.reported() } else { f.error })
+        }
     }
 }
 
@@ -142,8 +186,8 @@ fn server_url(input: &mut dyn Read) -> Result<String> {
     Ok(url.to_string())
 }
 
-fn find<'a>(config: &'a Config, server: &str) -> Result<Option<(&'a str, &'a Profile)>> {
-    matching::select(config, &Target::parse(server)?)
+fn find<'a>(tokens: &'a dyn Tokens, server: &str) -> Result<Option<(&'a str, &'a Profile)>> {
+    tokens.config().select(&Target::parse(server)?)
 }
 
 fn username(profile: &Profile) -> &str {
@@ -153,58 +197,66 @@ fn username(profile: &Profile) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::callers::fake::Fake;
 
-    fn run_str(action: &str, config: &Config, input: &str) -> (Result<(), Failure>, String) {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::at(dir.path());
+    const CONFIG: &str = "[profiles.reg]\nprovider = \"vmware-csp\"\nmatch = [\"registry.example.com\"]\nusername = \"robot\"\n";
+
+    fn run(fake: &Fake, action: &str, input: &str) -> (Result<(), Failure>, String) {
         let mut out = Vec::new();
-        let r = run(action, config, &cache, &mut input.as_bytes(), &mut out);
+        let r = serve(Action::parse(action), fake, &mut input.as_bytes(), &mut out);
         (r, String::from_utf8(out).unwrap())
     }
 
-    fn config() -> Config {
-        Config::parse(
-            std::path::Path::new("t.toml"),
-            "[profiles.reg]\nprovider = \"vmware-csp\"\nmatch = [\"registry.example.com\"]\nusername = \"robot\"\n",
-        )
-        .unwrap()
+    #[test]
+    fn get_answers_docker_s_exact_json() {
+        let fake = Fake::new(CONFIG);
+        let (r, out) = run(&fake, "get", "https://registry.example.com\n");
+        assert!(r.is_ok());
+        assert_eq!(
+            out,
+            "{\"ServerURL\":\"https://registry.example.com\",\"Username\":\"robot\",\"Secret\":\"tok\"}\n"
+        );
     }
 
     #[test]
     fn not_found_is_docker_s_exact_quiet_message() {
-        let (r, out) = run_str("get", &config(), "other.example.com");
-        let f = r.err().unwrap();
-        assert!(f.quiet);
+        let fake = Fake::new(CONFIG);
+        let (r, out) = run(&fake, "get", "other.example.com");
+        let f = r.unwrap_err();
+        assert!(f.quiet && f.error.exit_code() == 1);
         assert_eq!(f.error.to_string(), NOT_FOUND);
         assert_eq!(out, "");
-        let (r, _) = run_str("get", &config(), "  \n");
-        assert_eq!(r.err().unwrap().error.to_string(), NO_SERVER_URL);
+        let (r, _) = run(&fake, "get", "  \n");
+        assert_eq!(r.unwrap_err().error.to_string(), NO_SERVER_URL);
+        // No secret yet for a matched registry is a failure the user must see, not "not found".
+        let mut none = Fake::new(CONFIG);
+        none.token = None;
+        let f = run(&none, "get", "registry.example.com").0.unwrap_err();
+        assert!(!f.quiet, "{}", f.error);
     }
 
     #[test]
     fn list_store_erase_version() {
-        let (r, out) = run_str("list", &config(), "unused");
+        let fake = Fake::new(CONFIG);
+        let (r, out) = run(&fake, "list", "unused");
         assert!(r.is_ok());
         assert_eq!(out, "{\"registry.example.com\":\"robot\"}\n");
         let store = r#"{"ServerURL":"registry.example.com","Username":"robot","Secret":"s3cr3t"}"#;
-        assert!(run_str("store", &config(), store).0.is_ok());
+        assert!(run(&fake, "store", store).0.is_ok());
         let other = r#"{"ServerURL":"other.example.com","Username":"u","Secret":"s3cr3t"}"#;
-        let e = run_str("store", &config(), other).0.err().unwrap().error;
+        let e = run(&fake, "store", other).0.unwrap_err().error;
         assert!(
             e.to_string()
                 .contains("no tokex profile matches other.example.com")
         );
         assert!(!e.to_string().contains("s3cr3t"));
-        let e = run_str("store", &config(), "s3cr3t").0.err().unwrap().error;
+        let e = run(&fake, "store", "s3cr3t").0.unwrap_err().error;
         assert!(!e.to_string().contains("s3cr3t"), "{e}");
-        assert!(
-            run_str("erase", &config(), "registry.example.com")
-                .0
-                .is_ok()
-        );
-        assert!(run_str("erase", &config(), "other.example.com").0.is_ok());
-        assert!(run_str("version", &config(), "").1.contains("tokex"));
-        let e = run_str("frob", &config(), "").0.err().unwrap().error;
+        assert!(run(&fake, "erase", "registry.example.com").0.is_ok());
+        assert!(run(&fake, "erase", "other.example.com").0.is_ok());
+        assert_eq!(fake.asked(), ["forget reg -"]);
+        assert!(run(&fake, "version", "").1.contains("tokex"));
+        let e = run(&fake, "frob", "").0.unwrap_err().error;
         assert!(e.to_string().contains("unknown credential action `frob`"));
     }
 }

@@ -5,19 +5,90 @@
 //! `credential` so git sends `Authorization: Bearer …`; otherwise the token is the password of
 //! HTTP Basic. No matching profile means no output: git then asks its next helper. git ignores a
 //! helper's exit status, so errors only go to stderr.
+//!
+//! The codec ([`parse`], [`write`]) is one pair of exact inverses, and both refuse NUL, CR and
+//! LF inside a key or value, so nothing a server, a config or a request says can inject a line.
 
-use super::{DEFAULT_USERNAME, read_input, write, write_secret};
-use crate::broker::{self, Want};
-use crate::cache::Cache;
-use crate::config::Config;
+use super::{DEFAULT_USERNAME, read_input, write as emit, write_secret};
+use crate::broker::{Tokens, Want};
 use crate::error::{Error, Result};
-use crate::matching::{self, Target};
+use crate::matching::Target;
 use crate::sensitive::Secret;
-use crate::token::Token;
 use std::io::{Read, Write};
 
 /// git's own limit for one line.
 const MAX_LINE: usize = 65535;
+
+/// The operation git names in argv; git's rule: a helper ignores operations it does not know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    Get,
+    Store,
+    Erase,
+    Capability,
+    Unknown(String),
+}
+
+impl Op {
+    pub fn parse(op: &str) -> Op {
+        match op {
+            "get" => Op::Get,
+            "store" => Op::Store,
+            "erase" => Op::Erase,
+            "capability" => Op::Capability,
+            other => Op::Unknown(other.to_string()),
+        }
+    }
+}
+
+/// `key=value` lines up to an empty line or the end. A trailing CR ends a line as LF does (git
+/// reads lines that way); anywhere else NUL, CR and LF are refused.
+pub fn parse(input: &[u8]) -> Result<Vec<(String, String)>> {
+    let text =
+        std::str::from_utf8(input).map_err(|_| Error::usage("git's request is not UTF-8"))?;
+    let mut pairs = Vec::new();
+    for (n, line) in text.split('\n').enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        let at = |why: &str| Error::usage(format!("line {} of git's request {why}", n + 1));
+        if line.len() > MAX_LINE {
+            return Err(at(&format!("is longer than {MAX_LINE} bytes")));
+        }
+        if line.contains('\0') {
+            return Err(at("contains a NUL byte"));
+        }
+        if line.contains('\r') {
+            return Err(at("contains a carriage return"));
+        }
+        let (key, value) = line.split_once('=').ok_or_else(|| at("is not key=value"))?;
+        pairs.push((key.to_string(), value.to_string()));
+    }
+    Ok(pairs)
+}
+
+/// The inverse of [`parse`]: one `key=value` line per pair.
+pub fn write(pairs: &[(&str, &str)]) -> Result<String> {
+    let mut out = String::new();
+    for (key, value) in pairs {
+        if key.is_empty() || key.contains(['=', '\0', '\r', '\n']) {
+            return Err(Error::usage(format!(
+                "{key:?} cannot be a git credential key"
+            )));
+        }
+        if value.contains(['\0', '\r', '\n']) {
+            return Err(Error::usage(format!(
+                "the `{key}` for git contains a NUL byte or a line break"
+            )));
+        }
+        out.push_str(key);
+        out.push('=');
+        out.push_str(value);
+        out.push('\n');
+    }
+    Ok(out)
+}
 
 #[derive(Debug, Default)]
 pub struct Request {
@@ -33,34 +104,9 @@ pub struct Request {
 
 impl Request {
     pub fn parse(input: &[u8]) -> Result<Request> {
-        let text =
-            std::str::from_utf8(input).map_err(|_| Error::usage("git's request is not UTF-8"))?;
         let mut req = Request::default();
-        for (n, line) in text.split('\n').enumerate() {
-            let line = line.strip_suffix('\r').unwrap_or(line);
-            if line.is_empty() {
-                break;
-            }
-            if line.len() > MAX_LINE {
-                return Err(Error::usage(format!(
-                    "line {} of git's request is longer than {MAX_LINE} bytes",
-                    n + 1
-                )));
-            }
-            let Some((key, value)) = line.split_once('=') else {
-                return Err(Error::usage(format!(
-                    "line {} of git's request is not key=value",
-                    n + 1
-                )));
-            };
-            if line.contains('\0') {
-                return Err(Error::usage(format!(
-                    "line {} of git's request contains a NUL byte",
-                    n + 1
-                )));
-            }
-            let value = value.to_string();
-            match key {
+        for (key, value) in parse(input)? {
+            match key.as_str() {
                 "protocol" => req.protocol = Some(value),
                 "host" => req.host = Some(value),
                 "path" => req.path = Some(value),
@@ -92,13 +138,9 @@ impl Request {
         )
     }
 
-    fn has_capability(&self, cap: &str) -> bool {
-        self.capabilities.iter().any(|c| c == cap)
-    }
-
     /// Bearer only when git can carry it and the server did not ask for something else.
     fn wants_bearer(&self) -> bool {
-        self.has_capability("authtype")
+        self.capabilities.iter().any(|c| c == "authtype")
             && (self.wwwauth.is_empty()
                 || self.wwwauth.iter().any(|w| {
                     w.split_whitespace()
@@ -109,59 +151,96 @@ impl Request {
 }
 
 /// The answer to `get`.
-pub fn answer(req: &Request, token: &Token, username: Option<&str>) -> String {
-    let expiry = token.reported_expiry().unix_timestamp();
-    let value = token.access_token.expose();
-    if req.wants_bearer() {
-        format!(
-            "capability[]=authtype\nauthtype={}\ncredential={value}\nephemeral=true\npassword_expiry_utc={expiry}\n",
-            token.scheme()
-        )
-    } else {
-        let user = req
-            .username
-            .as_deref()
-            .or(username)
-            .unwrap_or(DEFAULT_USERNAME);
-        format!("username={user}\npassword={value}\npassword_expiry_utc={expiry}\n")
+pub enum Answer<'a> {
+    /// `Authorization: SCHEME CREDENTIAL`, sent as is by git 2.46+.
+    Bearer {
+        scheme: &'a str,
+        credential: &'a str,
+        expiry: i64,
+    },
+    /// HTTP Basic with the token as the password.
+    Basic {
+        username: &'a str,
+        password: &'a str,
+        expiry: i64,
+    },
+}
+
+impl Answer<'_> {
+    pub fn encode(&self) -> Result<String> {
+        match self {
+            Answer::Bearer {
+                scheme,
+                credential,
+                expiry,
+            } => write(&[
+                ("capability[]", "authtype"),
+                ("authtype", scheme),
+                ("credential", credential),
+                ("ephemeral", "true"),
+                ("password_expiry_utc", &expiry.to_string()),
+            ]),
+            Answer::Basic {
+                username,
+                password,
+                expiry,
+            } => write(&[
+                ("username", username),
+                ("password", password),
+                ("password_expiry_utc", &expiry.to_string()),
+            ]),
+        }
     }
 }
 
-pub fn run(
-    op: &str,
+pub fn serve(
+    op: Op,
     profile: Option<&str>,
-    config: &Config,
-    cache: &Cache,
+    tokens: &dyn Tokens,
     input: &mut dyn Read,
     out: &mut dyn Write,
 ) -> Result<()> {
-    if op == "capability" {
-        return write(out, "version 0\ncapability authtype\n");
-    }
-    if !matches!(op, "get" | "store" | "erase") {
+    match op {
+        Op::Capability => return emit(out, "version 0\ncapability authtype\n"),
         // git's rule: a helper ignores operations it does not know; future ones will come.
-        return Ok(());
+        Op::Unknown(_) => return Ok(()),
+        Op::Get | Op::Store | Op::Erase => {}
     }
     let mut buf = read_input(input, "git's request")?;
     let req = Request::parse(&buf);
     zeroize::Zeroize::zeroize(&mut buf);
     let req = req?;
-    let chosen = match profile {
-        Some(name) => Some((name, config.get(name)?)),
-        None => matching::select(config, &req.target()?)?,
-    };
-    let Some((name, profile)) = chosen else {
+    let Some((name, profile)) = tokens.config().choose(profile, || req.target())? else {
         crate::log::debug(|| format!("git: no profile matches {:?}", req.target().ok()));
         return Ok(());
     };
     match op {
-        "get" => {
-            let token = broker::token(cache, name, profile, Want::default())?;
-            write_secret(out, answer(&req, &token, profile.username.as_deref()))
+        Op::Get => {
+            let issued = tokens.token(name, Want::default())?;
+            let token = &issued.token;
+            let expiry = token.reported_expiry().unix_timestamp();
+            let answer = if req.wants_bearer() {
+                Answer::Bearer {
+                    scheme: token.scheme(),
+                    credential: token.access_token.expose(),
+                    expiry,
+                }
+            } else {
+                Answer::Basic {
+                    username: req
+                        .username
+                        .as_deref()
+                        .or(profile.username.as_deref())
+                        .unwrap_or(DEFAULT_USERNAME),
+                    password: token.access_token.expose(),
+                    expiry,
+                }
+            };
+            write_secret(out, answer.encode()?)
         }
-        "erase" => {
+        Op::Erase => {
             let rejected = req.credential.as_ref().or(req.password.as_ref());
-            broker::forget(cache, name, profile, rejected).map(|_| ())
+            tokens.forget(name, rejected).map(|_| ())
         }
         // The token is tokex's to mint; there is nothing for git to hand back.
         _ => Ok(()),
@@ -169,68 +248,4 @@ pub fn run(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn token() -> Token {
-        Token::sample("tok", time::Duration::hours(1))
-    }
-
-    #[test]
-    fn parses_what_git_sends() {
-        let r = Request::parse(
-            b"capability[]=authtype\ncapability[]=state\nprotocol=https\nhost=git.example.com:8443\nwwwauth[]=Bearer realm=\"x\"\nwwwauth[]=Basic realm=\"x\"\nfuture=1\n\nafter=ignored\n",
-        )
-        .unwrap();
-        assert_eq!(r.capabilities, ["authtype", "state"]);
-        assert_eq!(r.host.as_deref(), Some("git.example.com:8443"));
-        assert_eq!(r.wwwauth.len(), 2);
-        assert!(r.wants_bearer());
-        let r = Request::parse(b"capability[]=authtype\ncapability[]=\nprotocol=https").unwrap();
-        assert!(r.capabilities.is_empty());
-    }
-
-    #[test]
-    fn malformed_lines_are_errors() {
-        for (bad, want) in [
-            (
-                &b"protocol=https\nnoequals\n"[..],
-                "line 2 of git's request is not key=value",
-            ),
-            (b"host=a\0b\n", "NUL"),
-            (b"host=\xff\n", "not UTF-8"),
-        ] {
-            let e = Request::parse(bad).unwrap_err();
-            assert!(e.to_string().contains(want), "{e}");
-        }
-        let long = format!("host={}\n", "a".repeat(MAX_LINE));
-        assert!(Request::parse(long.as_bytes()).is_err());
-    }
-
-    #[test]
-    fn bearer_when_git_and_the_server_allow_it() {
-        let expiry = "password_expiry_utc=1795431540\n"; // 10:59:00Z, a minute early
-        let r = Request::parse(b"capability[]=authtype\nprotocol=https\nhost=h\n").unwrap();
-        assert_eq!(
-            answer(&r, &token(), None),
-            format!(
-                "capability[]=authtype\nauthtype=Bearer\ncredential=tok\nephemeral=true\n{expiry}"
-            )
-        );
-        // The server asked for Basic only: the token goes as the password.
-        let r = Request::parse(
-            b"capability[]=authtype\nprotocol=https\nhost=h\nwwwauth[]=Basic realm=\"r\"\n",
-        )
-        .unwrap();
-        assert_eq!(
-            answer(&r, &token(), Some("svc")),
-            format!("username=svc\npassword=tok\n{expiry}")
-        );
-        // An older git, or `git credential fill` without the capability line.
-        let r = Request::parse(b"protocol=https\nhost=h\nusername=me\n").unwrap();
-        assert_eq!(
-            answer(&r, &token(), Some("svc")),
-            format!("username=me\npassword=tok\n{expiry}")
-        );
-    }
-}
+mod tests;

@@ -1,9 +1,12 @@
 //! kubectl / client-go exec credential plugin: an `ExecCredential` with the token and its expiry,
 //! in the API version kubectl announced in `KUBERNETES_EXEC_INFO`.
 
+use super::{json_line, write_secret};
+use crate::broker::{Tokens, Want};
 use crate::error::{Error, Result};
 use crate::token::{Token, rfc3339};
 use serde::{Deserialize, Serialize};
+use std::io::Write;
 
 pub const V1: &str = "client.authentication.k8s.io/v1";
 pub const V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
@@ -52,18 +55,27 @@ struct Status<'a> {
     expiration_timestamp: String,
 }
 
-pub fn render(api_version: &str, token: &Token) -> String {
-    let cred = ExecCredential {
+pub fn render(api_version: &str, token: &Token) -> Result<String> {
+    json_line(&ExecCredential {
         api_version,
         kind: "ExecCredential",
         status: Status {
             token: token.access_token.expose(),
             expiration_timestamp: rfc3339(token.reported_expiry()),
         },
-    };
-    let mut s = serde_json::to_string(&cred).unwrap_or_default();
-    s.push('\n');
-    s
+    })
+}
+
+/// `tokex kubectl NAME`: `exec_info` is `KUBERNETES_EXEC_INFO`, checked before any exchange.
+pub fn serve(
+    name: &str,
+    exec_info: Option<&str>,
+    tokens: &dyn Tokens,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let version = api_version(exec_info)?;
+    let issued = tokens.token(name, Want::default())?;
+    write_secret(out, render(&version, &issued.token)?)
 }
 
 #[cfg(test)]
@@ -90,7 +102,7 @@ mod tests {
     fn exact_output() {
         let t = Token::sample("tok", time::Duration::hours(1));
         assert_eq!(
-            render(V1, &t),
+            render(V1, &t).unwrap(),
             "{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"tok\",\"expirationTimestamp\":\"2026-11-23T10:59:00Z\"}}\n"
         );
     }

@@ -1,9 +1,13 @@
-//! One module per calling tool's protocol. A caller knows the broker and the config, never a
-//! provider; each takes its streams as parameters so unit tests drive it with byte buffers.
+//! One module per calling tool's protocol. A caller parses its request into typed data, asks the
+//! broker's [`Tokens`](crate::broker::Tokens) door, and writes its answer with an exact codec. It
+//! knows profiles and matching, never the cache, a store, a provider or HTTP; each takes its
+//! streams as parameters, so unit tests drive it with byte buffers and a fake broker.
 
 pub mod bazel;
 pub mod cargo;
 pub mod docker;
+pub mod exec;
+pub mod external;
 pub mod git;
 pub mod kubectl;
 pub mod plain;
@@ -35,7 +39,7 @@ fn read_input(input: &mut dyn Read, what: &str) -> Result<Vec<u8>> {
 }
 
 /// Writes a caller's answer; a reader that went away (a closed pipe) is a normal end.
-pub(crate) fn write(out: &mut dyn Write, text: &str) -> Result<()> {
+pub fn write(out: &mut dyn Write, text: &str) -> Result<()> {
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -44,8 +48,24 @@ pub(crate) fn write(out: &mut dyn Write, text: &str) -> Result<()> {
 }
 
 /// Writes an answer that carries a token, then wipes it from memory.
-pub(crate) fn write_secret(out: &mut dyn Write, mut text: String) -> Result<()> {
+pub fn write_secret(out: &mut dyn Write, mut text: String) -> Result<()> {
     let written = write(out, &text);
     zeroize::Zeroize::zeroize(&mut text);
     written
 }
+
+/// A JSON answer and its newline, serialised from a typed message.
+fn json_line(message: &impl serde::Serialize) -> Result<String> {
+    let mut text =
+        serde_json::to_string(message).map_err(|e| Error::op(format!("encoding JSON: {e}")))?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// Text from a request, cut short for a message.
+fn clip(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
+#[cfg(test)]
+pub mod fake;

@@ -1,8 +1,12 @@
 //! `tokex token`: the token for scripts and `token_command`-style hooks, as a bare line, an HTTP
 //! header, JSON, or shell variable assignments.
 
-use crate::token::{Token, rfc3339};
+use super::{json_line, write_secret};
+use crate::broker::{Issued, Tokens, Want};
+use crate::error::Result;
+use crate::token::rfc3339;
 use serde::Serialize;
+use std::io::Write;
 use time::OffsetDateTime;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -25,32 +29,42 @@ struct Json<'a> {
     expires_in: i64,
 }
 
-pub fn render(format: Format, token: &Token, header: &str, now: OffsetDateTime) -> String {
+/// `tokex token NAME`.
+pub fn serve(
+    format: Format,
+    name: &str,
+    want: Want,
+    tokens: &dyn Tokens,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let issued = tokens.token(name, want)?;
+    write_secret(out, render(format, &issued, OffsetDateTime::now_utc())?)
+}
+
+pub fn render(format: Format, issued: &Issued, now: OffsetDateTime) -> Result<String> {
+    let token = &issued.token;
     let value = token.access_token.expose();
-    match format {
+    Ok(match format {
         Format::Bare => format!("{value}\n"),
-        Format::Header if header.eq_ignore_ascii_case("authorization") => {
-            format!("Authorization: {} {value}\n", token.scheme())
+        Format::Header => {
+            let mut header = issued.header_value();
+            let line = format!("{}: {header}\n", issued.header_name());
+            zeroize::Zeroize::zeroize(&mut header);
+            line
         }
-        Format::Header => format!("{header}: {value}\n"),
-        Format::Json => {
-            let j = Json {
-                access_token: value,
-                token_type: token.scheme(),
-                expires_at: rfc3339(token.reported_expiry()),
-                expires_in: token.reported_expires_in(now),
-            };
-            let mut s = serde_json::to_string(&j).unwrap_or_default();
-            s.push('\n');
-            s
-        }
+        Format::Json => json_line(&Json {
+            access_token: value,
+            token_type: token.scheme(),
+            expires_at: rfc3339(token.reported_expiry()),
+            expires_in: token.reported_expires_in(now),
+        })?,
         Format::Env => format!(
             "export TOKEX_TOKEN={}\nexport TOKEX_TOKEN_TYPE={}\nexport TOKEX_TOKEN_EXPIRES_AT={}\n",
             shell_quote(value),
             shell_quote(token.scheme()),
             shell_quote(&rfc3339(token.reported_expiry()))
         ),
-    }
+    })
 }
 
 fn shell_quote(s: &str) -> String {
@@ -60,33 +74,32 @@ fn shell_quote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{Profile, ProviderId};
+    use crate::token::Token;
     use time::macros::datetime;
 
-    fn t() -> Token {
-        Token::sample("abc.def", time::Duration::hours(1))
+    fn t(provider: ProviderId) -> Issued {
+        let token = Token::sample("abc.def", time::Duration::hours(1));
+        Issued::new(&Profile::empty(provider), token)
     }
 
     #[test]
     fn every_format_exactly() {
         let now = datetime!(2026-11-23 10:00:00 UTC);
+        let vcd = t(ProviderId::Vcd);
+        let r = |f| render(f, &vcd, now).unwrap();
+        assert_eq!(r(Format::Bare), "abc.def\n");
+        assert_eq!(r(Format::Header), "Authorization: Bearer abc.def\n");
         assert_eq!(
-            render(Format::Bare, &t(), "Authorization", now),
-            "abc.def\n"
-        );
-        assert_eq!(
-            render(Format::Header, &t(), "Authorization", now),
-            "Authorization: Bearer abc.def\n"
-        );
-        assert_eq!(
-            render(Format::Header, &t(), "csp-auth-token", now),
+            render(Format::Header, &t(ProviderId::VmwareCsp), now).unwrap(),
             "csp-auth-token: abc.def\n"
         );
         assert_eq!(
-            render(Format::Json, &t(), "Authorization", now),
+            r(Format::Json),
             "{\"access_token\":\"abc.def\",\"token_type\":\"Bearer\",\"expires_at\":\"2026-11-23T10:59:00Z\",\"expires_in\":3540}\n"
         );
         assert_eq!(
-            render(Format::Env, &t(), "Authorization", now),
+            r(Format::Env),
             "export TOKEX_TOKEN='abc.def'\nexport TOKEX_TOKEN_TYPE='Bearer'\nexport TOKEX_TOKEN_EXPIRES_AT='2026-11-23T10:59:00Z'\n"
         );
     }

@@ -1,63 +1,75 @@
-//! Terraform: the credentials helper (`terraform-credentials-tokex get|store|forget HOST`, which
-//! terraform looks for only in `~/.terraform.d/plugins`) and the `external` data source
-//! (`program = ["tokex", "external"]`).
+//! Terraform's credentials helper (`terraform-credentials-tokex get|store|forget HOST`, which
+//! terraform looks for only in `~/.terraform.d/plugins`).
 //!
 //! Terraform asks its helper once per host per run and keeps the answer for the whole run,
-//! however long an apply takes, so the token handed out must outlast a run: `MIN_VALID`.
+//! however long an apply takes, so the token handed out must outlast a run: [`MIN_VALID`].
 
-use super::{read_input, write, write_secret};
-use crate::broker::{self, Want};
-use crate::cache::Cache;
-use crate::config::Config;
+use super::{clip, json_line, read_input, write, write_secret};
+use crate::broker::{Tokens, Want};
 use crate::error::{Error, Result};
-use crate::matching::{self, Target};
-use crate::token::rfc3339;
+use crate::matching::Target;
+use serde::Serialize;
+use serde::de::IgnoredAny;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 
 pub const MIN_VALID: time::Duration = time::Duration::minutes(10);
 
-pub fn run(
-    verb: &str,
-    host: Option<&str>,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Get,
+    Store,
+    Forget,
+}
+
+impl Verb {
+    /// Terraform's protocol has three verbs; anything else is a mistake worth a message.
+    pub fn parse(verb: &str) -> Result<Verb> {
+        match verb {
+            "get" => Ok(Verb::Get),
+            "store" => Ok(Verb::Store),
+            "forget" => Ok(Verb::Forget),
+            other => Err(Error::usage(format!(
+                "unknown verb `{}` (terraform sends get, store or forget)",
+                clip(other)
+            ))),
+        }
+    }
+}
+
+/// `get`'s answer: the token, or `{}` for "definitely no credentials" (terraform goes on).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Answer<'a> {
+    Token { token: &'a str },
+    None {},
+}
+
+pub fn serve(
+    verb: Verb,
+    host: &str,
     profile: Option<&str>,
-    config: &Config,
-    cache: &Cache,
+    tokens: &dyn Tokens,
     input: &mut dyn Read,
     out: &mut dyn Write,
 ) -> Result<()> {
-    if !matches!(verb, "get" | "store" | "forget") {
-        return Err(Error::usage(format!(
-            "unknown verb `{}` (terraform sends get, store or forget)",
-            verb.chars().take(40).collect::<String>()
-        )));
-    }
-    let host = host.ok_or_else(|| Error::usage(format!("`{verb}` needs a HOST")))?;
     let target = parse_host(host)?;
-    let chosen = match profile {
-        Some(name) => Some((name, config.get(name)?)),
-        None => matching::select(config, &target)?,
-    };
+    let chosen = tokens.config().choose(profile, || Ok(target))?;
     match verb {
-        "get" => match chosen {
-            Some((name, profile)) => {
-                let want = Want {
-                    min_valid: MIN_VALID,
-                    refresh: false,
+        Verb::Get => match chosen {
+            Some((name, _)) => {
+                let issued = tokens.token(name, Want::lasting(MIN_VALID))?;
+                let answer = Answer::Token {
+                    token: issued.access_token(),
                 };
-                let token = broker::token(cache, name, profile, want)?;
-                let text = serde_json::json!({ "token": token.access_token.expose() }).to_string();
-                write_secret(out, text + "\n")
+                write_secret(out, json_line(&answer)?)
             }
-            // `{}` means "definitely no credentials": terraform goes on without.
-            None => write(out, "{}\n"),
+            None => write(out, &json_line(&Answer::None {})?),
         },
-        "store" => {
+        Verb::Store => {
             // The protocol: read all of stdin, even when refusing.
             let mut raw = read_input(input, "terraform's credentials")?;
-            let is_object = serde_json::from_slice::<serde_json::Value>(&raw)
-                .map(|v| v.is_object())
-                .unwrap_or(false);
+            let is_object = serde_json::from_slice::<BTreeMap<String, IgnoredAny>>(&raw).is_ok();
             zeroize::Zeroize::zeroize(&mut raw);
             if !is_object {
                 return Err(Error::usage(
@@ -76,9 +88,9 @@ pub fn run(
                 ))),
             }
         }
-        _ => {
-            if let Some((name, profile)) = chosen {
-                broker::forget(cache, name, profile, None)?;
+        Verb::Forget => {
+            if let Some((name, _)) = chosen {
+                tokens.forget(name, None)?;
             }
             Ok(())
         }
@@ -96,134 +108,63 @@ fn parse_host(host: &str) -> Result<Target> {
     Target::parse(host)
 }
 
-/// The `external` data source: `query = { profile = "NAME" }` arrives as a JSON object of strings
-/// on stdin; the answer is a JSON object of strings.
-pub fn external(
-    config: &Config,
-    cache: &Cache,
-    input: &mut dyn Read,
-    out: &mut dyn Write,
-) -> Result<()> {
-    let raw = read_input(input, "the external data source's query")?;
-    let query: BTreeMap<String, String> = serde_json::from_slice(&raw).map_err(|_| {
-        Error::usage(
-            "the query on stdin must be a JSON object of strings, e.g. {\"profile\":\"acme-vcd\"}",
-        )
-    })?;
-    let mut want = Want {
-        min_valid: MIN_VALID,
-        refresh: false,
-    };
-    let mut name = None;
-    for (key, value) in &query {
-        match key.as_str() {
-            "profile" => name = Some(value.as_str()),
-            "min_valid" => {
-                want.min_valid = crate::cli::parse_duration(value)
-                    .map_err(|e| Error::usage(format!("query `min_valid`: {e}")))?
-            }
-            other => {
-                return Err(Error::usage(format!(
-                    "query key `{}` is not known (use profile, min_valid)",
-                    other.chars().take(40).collect::<String>()
-                )));
-            }
-        }
-    }
-    let name = name.ok_or_else(|| Error::usage("the query has no `profile`"))?;
-    let token = broker::token(cache, name, config.get(name)?, want)?;
-    let mut text = serde_json::json!({
-        "token": token.access_token.expose(),
-        "token_type": token.scheme(),
-        "expires_at": rfc3339(token.reported_expiry()),
-    })
-    .to_string();
-    text.push('\n');
-    write_secret(out, text)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::callers::fake::Fake;
 
-    fn config() -> Config {
-        Config::parse(
-            std::path::Path::new("t.toml"),
-            "[profiles.tf]\nprovider = \"vmware-csp\"\nmatch = [\"app.example.com\"]\n",
-        )
-        .unwrap()
-    }
+    const CONFIG: &str =
+        "[profiles.tf]\nprovider = \"vmware-csp\"\nmatch = [\"app.example.com\"]\n";
 
-    fn go(verb: &str, host: Option<&str>, input: &str) -> (Result<()>, String) {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::at(dir.path());
+    fn go(fake: &Fake, verb: &str, host: &str, input: &str) -> (Result<()>, String) {
         let mut out = Vec::new();
-        let r = run(
-            verb,
-            host,
-            None,
-            &config(),
-            &cache,
-            &mut input.as_bytes(),
-            &mut out,
-        );
+        let r = Verb::parse(verb)
+            .and_then(|v| serve(v, host, None, fake, &mut input.as_bytes(), &mut out));
         (r, String::from_utf8(out).unwrap())
     }
 
     #[test]
+    fn get_answers_the_exact_json_with_ten_minutes_left_at_least() {
+        let fake = Fake::new(CONFIG);
+        let (r, out) = go(&fake, "get", "app.example.com", "");
+        assert!(r.is_ok());
+        assert_eq!(out, "{\"token\":\"tok\"}\n");
+        assert_eq!(fake.asked(), ["token tf 600"]);
+    }
+
+    #[test]
     fn no_match_is_an_empty_object_and_forget_always_succeeds() {
-        let (r, out) = go("get", Some("other.example.com"), "");
+        let fake = Fake::new(CONFIG);
+        let (r, out) = go(&fake, "get", "other.example.com", "");
         assert!(r.is_ok());
         assert_eq!(out, "{}\n");
-        assert!(go("forget", Some("app.example.com"), "").0.is_ok());
-        assert!(go("forget", Some("other.example.com"), "").0.is_ok());
+        assert!(go(&fake, "forget", "app.example.com", "").0.is_ok());
+        assert!(go(&fake, "forget", "other.example.com", "").0.is_ok());
         assert!(
-            go("store", Some("app.example.com"), r#"{"token":"t"}"#)
+            go(&fake, "store", "app.example.com", r#"{"token":"t"}"#)
                 .0
                 .is_ok()
         );
+        assert_eq!(fake.asked(), ["forget tf -"]);
     }
 
     #[test]
     fn bad_requests_are_errors() {
+        let fake = Fake::new(CONFIG);
         for (verb, host, input, want) in [
-            (
-                "get",
-                Some("https://app.example.com"),
-                "",
-                "is not a host name",
-            ),
-            ("get", Some(""), "", "is not a host name"),
-            ("get", None, "", "needs a HOST"),
-            ("frob", Some("h"), "", "unknown verb `frob`"),
-            ("store", Some("app.example.com"), "tok", "not a JSON object"),
+            ("get", "https://app.example.com", "", "is not a host name"),
+            ("get", "", "", "is not a host name"),
+            ("frob", "h", "", "unknown verb `frob`"),
+            ("store", "app.example.com", "tok", "not a JSON object"),
             (
                 "store",
-                Some("other.example.com"),
+                "other.example.com",
                 "{}",
                 "no tokex profile matches",
             ),
         ] {
-            let e = go(verb, host, input).0.unwrap_err().to_string();
+            let e = go(&fake, verb, host, input).0.unwrap_err().to_string();
             assert!(e.contains(want), "{verb} {host:?}: {e}");
-        }
-    }
-
-    #[test]
-    fn external_query_is_checked() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::at(dir.path());
-        for (input, want) in [
-            ("[]", "JSON object of strings"),
-            (r#"{"profile":1}"#, "JSON object of strings"),
-            (r#"{"profle":"tf"}"#, "query key `profle` is not known"),
-            (r#"{}"#, "no `profile`"),
-            (r#"{"profile":"nope"}"#, "nope"),
-        ] {
-            let e = external(&config(), &cache, &mut input.as_bytes(), &mut Vec::new())
-                .unwrap_err()
-                .to_string();
-            assert!(e.contains(want), "{input}: {e}");
         }
     }
 }

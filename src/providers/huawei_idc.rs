@@ -11,18 +11,22 @@ use zeroize::Zeroizing;
 
 pub const CONTENT_TYPE: &str = "application/json;charset=UTF-8";
 
-pub fn request(profile: &Profile, secret_key: &Secret, now: OffsetDateTime) -> Result<Request> {
+pub fn url(profile: &Profile) -> Result<reqwest::Url> {
     let store = required(&profile.identity_store_id, "identity_store_id")?;
     let tenant = required(&profile.tenant_id, "tenant_id")?;
-    let access_key = required(&profile.access_key_id, "access_key_id")?;
     let path = format!(
         "/v1/identity-stores/{}/tenant/{}/bearer-token",
         path_segment(store),
         path_segment(tenant)
     );
-    let url = endpoint(required(&profile.url, "url")?, &path)?;
+    endpoint(required(&profile.url, "url")?, &path)
+}
+
+pub fn request(profile: &Profile, secret_key: &Secret, now: OffsetDateTime) -> Result<Request> {
+    let access_key = required(&profile.access_key_id, "access_key_id")?;
+    let url = url(profile)?;
     // The Host we sign must be the Host sent: name it explicitly rather than trust the client.
-    let host = crate::http::host(&url);
+    let host = crate::urlpolicy::host(&url);
     let date = huawei_sign::sdk_date(now);
     let body: &[u8] = b"";
     let signed = [

@@ -8,11 +8,12 @@ mod oauth2;
 pub mod response;
 mod vmware;
 
-use crate::config::{Profile, ProviderId, check_url};
+use crate::config::{Grant, Profile, ProviderId};
 use crate::error::{Error, Result};
 use crate::http::{Http, Request};
 use crate::sensitive::Secret;
 use crate::token::Token;
+use crate::urlpolicy::check_url;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
@@ -43,6 +44,19 @@ pub fn revoke(
     }
 }
 
+/// Where the profile's token requests go, without building one (no secret needed): for
+/// `tokex doctor`'s reachability check.
+pub fn token_url(profile: &Profile) -> Result<reqwest::Url> {
+    match profile.provider {
+        ProviderId::Vcd => vmware::vcd_url(profile),
+        ProviderId::VmwareCsp => vmware::csp_url(profile),
+        ProviderId::Virtana | ProviderId::HuaweiOneaccess | ProviderId::Oauth2 => {
+            oauth2::token_url(profile)
+        }
+        ProviderId::HuaweiIdentityCenter => huawei_idc::url(profile),
+    }
+}
+
 /// The request a provider sends, for a given moment (Huawei signs the time).
 pub fn build(profile: &Profile, secret: &Secret, now: OffsetDateTime) -> Result<Request> {
     match profile.provider {
@@ -61,16 +75,17 @@ pub fn build(profile: &Profile, secret: &Secret, now: OffsetDateTime) -> Result<
 pub fn rotates(profile: &Profile) -> bool {
     match profile.provider {
         ProviderId::Vcd | ProviderId::VmwareCsp => true,
-        ProviderId::Oauth2 => profile.grant() == crate::config::Grant::RefreshToken,
+        ProviderId::Oauth2 => profile.grant() == Grant::RefreshToken,
         _ => false,
     }
 }
 
-/// The header a script sends the token in: CSP's own APIs want `csp-auth-token`.
-pub fn header_name(profile: &Profile) -> &'static str {
+/// Whether the provider's token goes in its own header rather than `Authorization`: CSP's
+/// APIs want `csp-auth-token`.
+pub fn own_header(profile: &Profile) -> Option<&'static str> {
     match profile.provider {
-        ProviderId::VmwareCsp => "csp-auth-token",
-        _ => "Authorization",
+        ProviderId::VmwareCsp => Some("csp-auth-token"),
+        _ => None,
     }
 }
 

@@ -2,22 +2,35 @@
 //! fixed path: Virtana (`/authorization/oauth/token`) and Huawei OneAccess (`/api/v2/tenant/token`).
 
 use super::{endpoint, form_post, required};
-use crate::config::{ClientAuth, Grant, Profile, ProviderId, check_url};
+use crate::config::{ClientAuth, Grant, Profile, ProviderId};
 use crate::error::Result;
 use crate::http::Request;
 use crate::sensitive::Secret;
+use crate::urlpolicy::check_url;
+
+/// The vendors whose token endpoint is client_credentials at a fixed path under `url`.
+fn vendor_path(profile: &Profile) -> Option<&'static str> {
+    match profile.provider {
+        ProviderId::Virtana => Some("/authorization/oauth/token"),
+        ProviderId::HuaweiOneaccess => Some("/api/v2/tenant/token"),
+        _ => None,
+    }
+}
+
+pub fn token_url(profile: &Profile) -> Result<reqwest::Url> {
+    match vendor_path(profile) {
+        Some(path) => endpoint(required(&profile.url, "url")?, path),
+        None => check_url(required(&profile.token_url, "token_url")?)
+            .map_err(|e| e.context("`token_url`")),
+    }
+}
 
 pub fn request(profile: &Profile, secret: &Secret) -> Result<Request> {
     // Virtana documents the fields as query parameters and as a form; a form body keeps the
     // client secret out of access logs. OneAccess documents the form.
-    let vendor_path = match profile.provider {
-        ProviderId::Virtana => Some("/authorization/oauth/token"),
-        ProviderId::HuaweiOneaccess => Some("/api/v2/tenant/token"),
-        _ => None,
-    };
-    match vendor_path {
-        Some(path) => client_credentials(
-            endpoint(required(&profile.url, "url")?, path)?,
+    match vendor_path(profile) {
+        Some(_) => client_credentials(
+            token_url(profile)?,
             required(&profile.client_id, "client_id")?,
             secret,
             ClientAuth::ClientSecretPost,
@@ -28,8 +41,7 @@ pub fn request(profile: &Profile, secret: &Secret) -> Result<Request> {
 }
 
 fn generic(profile: &Profile, secret: &Secret) -> Result<Request> {
-    let url = check_url(required(&profile.token_url, "token_url")?)
-        .map_err(|e| e.context("`token_url`"))?;
+    let url = token_url(profile)?;
     let mut extra: Vec<(&str, &str)> = Vec::new();
     if let Some(s) = &profile.scope {
         extra.push(("scope", s));

@@ -11,7 +11,7 @@ use time::{Duration, OffsetDateTime};
 /// Used when an answer says nothing about expiry: short, so tokex asks again soon.
 pub const UNKNOWN_LIFETIME: Duration = Duration::minutes(5);
 /// Nothing tokex caches lives longer than this, whatever the server claims.
-pub const MAX_LIFETIME: Duration = Duration::days(400);
+pub const MAX_LIFETIME: Duration = crate::duration::MAX;
 
 pub fn parse(body: &[u8], received: OffsetDateTime, secrets: &[&Secret]) -> Result<Token> {
     let v: Value = serde_json::from_slice(body).map_err(|_| {
@@ -109,7 +109,10 @@ fn lifetime(o: &serde_json::Map<String, Value>, token: &str) -> Result<Duration>
         if exp <= start {
             return Err(Error::op("the token's JWT exp has passed"));
         }
-        Duration::seconds(exp - start)
+        // Claims are the server's numbers: `exp - iat` may not fit, and then it is absurd.
+        exp.checked_sub(start)
+            .map(Duration::seconds)
+            .unwrap_or(MAX_LIFETIME)
     } else {
         crate::log::debug(|| "the answer gives no expiry; assuming 5 minutes".into());
         UNKNOWN_LIFETIME
@@ -225,6 +228,32 @@ mod tests {
             let e = p(body).unwrap_err().to_string();
             assert!(e.contains(want), "{body}: {e}");
         }
+    }
+
+    fn jwt(claims: &str) -> String {
+        use base64::Engine;
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims);
+        format!(r#"{{"access_token":"h.{payload}.s"}}"#)
+    }
+
+    #[test]
+    fn extreme_jwt_claims_never_overflow() {
+        let t = p(&jwt(r#"{"exp":9223372036854775807,"iat":-1}"#)).unwrap();
+        assert_eq!(t.lifetime(), MAX_LIFETIME);
+        let t = p(&jwt(r#"{"exp":9223372036854775807}"#)).unwrap();
+        assert_eq!(t.lifetime(), MAX_LIFETIME);
+        for claims in [
+            r#"{"exp":-9223372036854775808,"iat":1}"#,
+            r#"{"exp":1,"iat":9223372036854775807}"#,
+            r#"{"exp":1e300,"iat":-1e300}"#,
+        ] {
+            match p(&jwt(claims)) {
+                Ok(t) => assert!(t.lifetime() <= MAX_LIFETIME, "{claims}"),
+                Err(e) => assert!(e.to_string().contains("exp"), "{claims}: {e}"),
+            }
+        }
+        let t = p(r#"{"token":"x","creation_time":-9223372036854775808,"expiration_time":9223372036854775807}"#).unwrap();
+        assert_eq!(t.lifetime(), MAX_LIFETIME);
     }
 
     #[test]

@@ -1,10 +1,13 @@
 //! The one place that builds the HTTP client and sends a token request: bounded timeouts, a few
 //! retries where retrying is right, no redirects (a secret is never forwarded), a cap on what
-//! is read, and error bodies of every provider shape turned into one line.
+//! is read; [`error_body`] turns every provider's error shape into one line.
 
-use crate::config::{Profile, check_url};
+pub mod error_body;
+
 use crate::error::{Error, Result};
 use crate::sensitive::{Secret, redact};
+use crate::urlpolicy::{check_url, host};
+use error_body::{describe_error, retry_after};
 use std::io::Read;
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
@@ -13,7 +16,6 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_ATTEMPTS: u32 = 3;
 const MAX_BODY: u64 = 1024 * 1024;
-const MAX_RETRY_WAIT: Duration = Duration::from_secs(10);
 
 /// A token request, built by a provider, sent by [`Http::send`].
 pub struct Request {
@@ -30,9 +32,18 @@ pub struct Http {
     timeout: Duration,
 }
 
+/// What a profile says about its transport.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Settings<'a> {
+    /// Seconds for one token request, retries included; bounded when the profile is loaded.
+    pub timeout: Option<u64>,
+    /// A PEM bundle of extra CAs to trust.
+    pub ca_file: Option<&'a str>,
+}
+
 impl Http {
-    pub fn for_profile(profile: &Profile) -> Result<Http> {
-        let timeout = profile
+    pub fn new(settings: Settings) -> Result<Http> {
+        let timeout = settings
             .timeout
             .map(Duration::from_secs)
             .unwrap_or(DEFAULT_TIMEOUT);
@@ -49,7 +60,7 @@ impl Http {
         if let Some(proxy) = https_proxy()? {
             builder = builder.proxy(proxy);
         }
-        if let Some(path) = &profile.ca_file {
+        if let Some(path) = settings.ca_file {
             let pem =
                 std::fs::read(path).map_err(|e| Error::usage(format!("ca_file {path}: {e}")))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
@@ -146,8 +157,7 @@ impl Http {
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(|s| Duration::from_secs(s).min(MAX_RETRY_WAIT));
+            .and_then(retry_after);
         let location = response
             .headers()
             .get(reqwest::header::LOCATION)
@@ -227,15 +237,6 @@ fn https_proxy() -> Result<Option<reqwest::Proxy>> {
     Ok(Some(proxy.no_proxy(reqwest::NoProxy::from_env())))
 }
 
-/// `host[:port]` as it goes in a `Host` header and in messages.
-pub fn host(url: &reqwest::Url) -> String {
-    match (url.host_str(), url.port()) {
-        (Some(h), Some(p)) => format!("{h}:{p}"),
-        (Some(h), None) => h.to_string(),
-        _ => url.to_string(),
-    }
-}
-
 /// The innermost cause, which is what a user can act on ("connection refused", "certificate").
 fn plain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut last = e.to_string();
@@ -261,126 +262,5 @@ fn describe_transport(e: &reqwest::Error, url: &reqwest::Url, timeout: Duration)
         format!("cannot connect to {h}: {cause}")
     } else {
         format!("request to {h} failed: {cause}")
-    }
-}
-
-/// `HTTP 400 Bad Request: invalid_grant: Invalid refresh token`, from any of the four error
-/// shapes providers use: RFC 6749, VMware Cloud Director, Huawei, VMware Cloud Services.
-pub fn describe_error(status: reqwest::StatusCode, content_type: &str, body: &[u8]) -> String {
-    let head = format!("HTTP {}", status.as_u16());
-    let head = match status.canonical_reason() {
-        Some(r) => format!("{head} {r}"),
-        None => head,
-    };
-    if let Ok(serde_json::Value::Object(o)) = serde_json::from_slice::<serde_json::Value>(body) {
-        let text = |k: &str| match o.get(k) {
-            Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
-            Some(serde_json::Value::Number(n)) => Some(n.to_string()),
-            _ => None,
-        };
-        let pairs = [
-            ("error", "error_description"),
-            ("minorErrorCode", "message"),
-            ("error_code", "error_msg"),
-            ("moduleCode", "message"),
-        ];
-        for (code, msg) in pairs {
-            if let Some(c) = text(code) {
-                let mut out = format!("{head}: {}", clip(&c));
-                if let Some(m) = text(msg) {
-                    out.push_str(&format!(": {}", clip(&m)));
-                }
-                if let Some(r) = text("request_id") {
-                    out.push_str(&format!(" (request_id {})", clip(&r)));
-                }
-                return out;
-            }
-        }
-        if let Some(m) = text("message").or_else(|| text("error_msg")) {
-            return format!("{head}: {}", clip(&m));
-        }
-        return format!("{head} (JSON answer without an error code)");
-    }
-    if content_type.contains("html") || body.trim_ascii_start().starts_with(b"<") {
-        return format!("{head} (an HTML page, not the token API: check the profile's URL)");
-    }
-    match std::str::from_utf8(body) {
-        Ok(t) if !t.trim().is_empty() => format!("{head}: {}", clip(t.trim())),
-        _ => head,
-    }
-}
-
-/// Server text, cut to one short printable line.
-fn clip(s: &str) -> String {
-    let cleaned: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(200)
-        .collect();
-    if s.chars().count() > 200 {
-        format!("{cleaned}…")
-    } else {
-        cleaned
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use reqwest::StatusCode;
-
-    fn d(status: u16, body: &str) -> String {
-        describe_error(
-            StatusCode::from_u16(status).unwrap(),
-            "application/json",
-            body.as_bytes(),
-        )
-    }
-
-    #[test]
-    fn all_four_error_shapes_reach_the_user() {
-        assert_eq!(
-            d(
-                400,
-                r#"{"error":"invalid_grant","error_description":"expired"}"#
-            ),
-            "HTTP 400 Bad Request: invalid_grant: expired"
-        );
-        assert_eq!(
-            d(
-                400,
-                r#"{"minorErrorCode":"invalid_grant","message":"Invalid refresh token","stackTrace":"x"}"#
-            ),
-            "HTTP 400 Bad Request: invalid_grant: Invalid refresh token"
-        );
-        assert_eq!(
-            d(
-                401,
-                r#"{"error_code":"APIG.0301","error_msg":"verify aksk signature fail","request_id":"r1"}"#
-            ),
-            "HTTP 401 Unauthorized: APIG.0301: verify aksk signature fail (request_id r1)"
-        );
-        assert_eq!(
-            d(
-                400,
-                r#"{"moduleCode":340,"message":"invalid_grant: Invalid refresh token"}"#
-            ),
-            "HTTP 400 Bad Request: 340: invalid_grant: Invalid refresh token"
-        );
-    }
-
-    #[test]
-    fn html_and_text_bodies() {
-        let html = describe_error(StatusCode::BAD_GATEWAY, "text/html", b"<html>oops</html>");
-        assert!(
-            html.starts_with("HTTP 502 Bad Gateway (an HTML page"),
-            "{html}"
-        );
-        let text = describe_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "text/plain",
-            b"boom\nline2",
-        );
-        assert_eq!(text, "HTTP 500 Internal Server Error: boom line2");
     }
 }

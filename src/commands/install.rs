@@ -2,11 +2,12 @@
 //! binary, in the places each tool searches: PATH for git and docker, `~/.terraform.d/plugins`
 //! for terraform (which never searches PATH).
 
+use super::Io;
 use crate::cli::ENTRY_POINTS;
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
 
-pub fn helpers(dir: Option<PathBuf>) -> Result<()> {
+pub fn helpers(dir: Option<PathBuf>, io: &mut Io) -> Result<()> {
     let exe = std::env::current_exe()
         .and_then(|p| p.canonicalize())
         .map_err(|e| Error::op(format!("finding this program's path: {e}")))?;
@@ -24,15 +25,15 @@ pub fn helpers(dir: Option<PathBuf>) -> Result<()> {
         let dir = if sub == "terraform" { &plugins } else { &bin };
         let link = dir.join(name);
         install_link(&exe, &link)?;
-        eprintln!("tokex: {} -> {}", link.display(), exe.display());
+        io.say(&format!("tokex: {} -> {}", link.display(), exe.display()));
     }
     let on_path =
         std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d == bin));
     if !on_path {
-        eprintln!(
-            "tokex: note: {} is not on PATH; git and docker look for their helpers there",
+        io.say(&format!(
+            "tokex: note: {} is not on PATH; git, docker, cargo and bazel look for their helpers there",
             bin.display()
-        );
+        ));
     }
     Ok(())
 }

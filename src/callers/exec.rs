@@ -3,23 +3,21 @@
 //! never printed. A CMD that cannot start exits 127 (not found) or 126 (cannot run), as a shell
 //! does, so scripts can tell tokex's failures from CMD's.
 
-use crate::broker::{self, Want};
-use crate::cache::Cache;
-use crate::config::Profile;
+use crate::broker::{Tokens, Want};
 use crate::error::{Error, Result};
 use crate::token::rfc3339;
 use std::ffi::OsString;
 
 pub const DEFAULT_VAR: &str = "TOKEX_TOKEN";
 
-pub fn run(
-    cache: &Cache,
+pub fn serve(
     name: &str,
-    profile: &Profile,
     vars: &[String],
     min_valid: time::Duration,
     command: &[OsString],
+    tokens: &dyn Tokens,
 ) -> Result<()> {
+    let profile = tokens.config().get(name)?;
     let vars: Vec<&str> = if !vars.is_empty() {
         vars.iter().map(String::as_str).collect()
     } else if !profile.exec_env.is_empty() {
@@ -35,21 +33,16 @@ pub fn run(
     let (program, args) = command
         .split_first()
         .ok_or_else(|| Error::usage("no command after `--`"))?;
-    let token = broker::token(
-        cache,
-        name,
-        profile,
-        Want {
-            min_valid,
-            refresh: false,
-        },
-    )?;
+    let issued = tokens.token(name, Want::lasting(min_valid))?;
     let mut cmd = std::process::Command::new(program);
     cmd.args(args);
     for v in &vars {
-        cmd.env(v, token.access_token.expose());
+        cmd.env(v, issued.access_token());
     }
-    cmd.env("TOKEX_TOKEN_EXPIRES_AT", rfc3339(token.reported_expiry()));
+    cmd.env(
+        "TOKEX_TOKEN_EXPIRES_AT",
+        rfc3339(issued.token.reported_expiry()),
+    );
     let shown = program.to_string_lossy();
     replace_process(cmd, &shown)
 }
@@ -69,10 +62,10 @@ fn replace_process(mut cmd: std::process::Command, shown: &str) -> Result<()> {
 }
 
 fn start_error(shown: &str, e: &std::io::Error) -> Error {
-    let (code, why) = match e.kind() {
-        std::io::ErrorKind::NotFound => (127, "command not found"),
-        std::io::ErrorKind::PermissionDenied => (126, "permission denied"),
-        _ => (126, "cannot run it"),
+    let (not_found, why) = match e.kind() {
+        std::io::ErrorKind::NotFound => (true, "command not found"),
+        std::io::ErrorKind::PermissionDenied => (false, "permission denied"),
+        _ => (false, "cannot run it"),
     };
-    Error::op(format!("exec {shown}: {why} ({e})")).with_code(code)
+    Error::cannot_run(format!("exec {shown}: {why} ({e})"), not_found)
 }

@@ -1,0 +1,215 @@
+//! The bodies of `login`, `logout` and `status` (shared by `tokex status` and `tokex doctor`):
+//! the only code that writes or deletes a stored secret on the user's request.
+
+use super::{Broker, Tokens, http_for, key};
+use crate::config::{Grant, Profile};
+use crate::error::{Error, Result, ResultExt};
+use crate::sensitive::Secret;
+use crate::stores::{Description, Role, Store};
+use crate::token::Token;
+use time::OffsetDateTime;
+
+/// Where `login` put the secret, and the verified token's reported expiry.
+#[derive(Debug)]
+pub struct LoggedIn {
+    pub store: Description,
+    pub valid_until: Option<OffsetDateTime>,
+}
+
+#[derive(Debug)]
+pub struct LoggedOut {
+    /// What was revoked at the profile's `revocation_url`, in order.
+    pub revoked: Vec<&'static str>,
+    pub secret: SecretGone,
+    pub store: Description,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretGone {
+    Deleted,
+    NothingStored,
+    /// The secret lives in the user's own place (env, file, command): not ours to delete.
+    LeftAlone,
+}
+
+#[derive(Debug)]
+pub struct Status {
+    pub secret: SecretCheck,
+    pub cached: CachedState,
+}
+
+#[derive(Debug)]
+pub struct SecretCheck {
+    pub source: Description,
+    pub state: SecretState,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum SecretState {
+    Present,
+    /// Nothing there yet; the message says what to do.
+    Missing(String),
+    Failed(String),
+    /// A `secret_command` is not run for a status: it may prompt.
+    NotChecked,
+}
+
+#[derive(Debug)]
+pub enum CachedState {
+    None,
+    Valid { until: OffsetDateTime },
+    Expired { at: OffsetDateTime },
+}
+
+pub(super) fn login(broker: &Broker, name: &str, secret: Secret, verify: bool) -> Result<LoggedIn> {
+    let profile = broker.config().get(name)?;
+    let store = broker.store(name, profile)?;
+    let source = store.describe();
+    if source.role != Role::Vault {
+        return Err(Error::usage(format!(
+            "the profile reads its secret from {}; there is nothing for login to store",
+            source.name
+        ))
+        .for_profile(name));
+    }
+    check_secret(&secret).for_profile(name)?;
+    let mut stored = secret.clone();
+    let mut verified = None;
+    if verify {
+        let mut token = broker.exchange(name, profile, &secret).map_err(|e| {
+            Error::op(format!("{}; the secret was not stored", e.message())).for_profile(name)
+        })?;
+        // A server that rotates has already spent what the user typed: keep the new one.
+        if let Some(rotated) = token
+            .refresh_token
+            .take()
+            .filter(|_| crate::providers::rotates(profile))
+        {
+            stored = rotated;
+        }
+        verified = Some(token);
+    }
+    store.set(name, &stored).for_profile(name)?;
+    broker.cache.remove(name).for_profile(name)?;
+    if let Some(token) = &verified {
+        broker.cache.write(name, &key(name, profile), token);
+    }
+    Ok(LoggedIn {
+        store: source,
+        valid_until: verified.map(|t| t.reported_expiry()),
+    })
+}
+
+/// A secret is one line of text: a NUL or a line break would not survive every store.
+fn check_secret(secret: &Secret) -> Result<()> {
+    if secret.is_empty() {
+        return Err(Error::usage("empty secret"));
+    }
+    if secret.expose().contains(['\0', '\n', '\r']) {
+        return Err(Error::usage(
+            "the secret contains a NUL byte or a line break; a secret is one line",
+        ));
+    }
+    Ok(())
+}
+
+pub(super) fn logout(broker: &Broker, name: &str, revoke: bool) -> Result<LoggedOut> {
+    let profile = broker.config().get(name)?;
+    let store = broker.store(name, profile)?;
+    let revoked = if revoke && profile.revocation_url.is_some() {
+        revoke_tokens(broker, name, profile, &*store).map_err(|e| {
+            Error::op(format!(
+                "{}; nothing was deleted (retry, or `tokex logout {name} --no-revoke` to delete locally only)",
+                e.message()
+            ))
+            .for_profile(name)
+        })?
+    } else {
+        Vec::new()
+    };
+    broker.cache.remove(name).for_profile(name)?;
+    let source = store.describe();
+    let secret = match source.role {
+        Role::Vault if store.delete(name).for_profile(name)? => SecretGone::Deleted,
+        Role::Vault => SecretGone::NothingStored,
+        Role::UserFile | Role::ReadOnly => SecretGone::LeftAlone,
+    };
+    Ok(LoggedOut {
+        revoked,
+        secret,
+        store: source,
+    })
+}
+
+/// RFC 7009: the refresh token (for the refresh_token grant) and the cached access token, each
+/// revoked at the profile's `revocation_url`. Returns what was revoked.
+fn revoke_tokens(
+    broker: &Broker,
+    name: &str,
+    profile: &Profile,
+    store: &dyn Store,
+) -> Result<Vec<&'static str>> {
+    let secret = match store.get(name) {
+        Ok(s) => s,
+        // Nothing stored: no refresh token to revoke, and no client secret to authenticate with.
+        Err(_) => return Ok(Vec::new()),
+    };
+    let http = http_for(profile)?;
+    let mut done = Vec::new();
+    if profile.grant() == Grant::RefreshToken {
+        crate::providers::revoke(&http, profile, &secret, &secret, "refresh_token")
+            .map_err(|e| e.context("revoking the refresh token"))?;
+        done.push("refresh token");
+    }
+    let cached: Option<Token> = broker
+        .cache
+        .read(name, &key(name, profile))
+        .filter(|t| t.expires_at > OffsetDateTime::now_utc());
+    if let Some(token) = cached {
+        crate::providers::revoke(&http, profile, &secret, &token.access_token, "access_token")
+            .map_err(|e| e.context("revoking the cached access token"))?;
+        done.push("cached access token");
+    }
+    Ok(done)
+}
+
+pub(super) fn status(broker: &Broker, name: &str) -> Result<Status> {
+    let profile = broker.config().get(name)?;
+    let secret = match broker.store(name, profile) {
+        Ok(store) => check(&*store, name),
+        Err(e) => SecretCheck {
+            source: Description {
+                name: "the secret store".into(),
+                location: String::new(),
+                lifetime: "",
+                role: Role::Vault,
+                quiet_read: true,
+            },
+            state: SecretState::Failed(e.message().to_string()),
+        },
+    };
+    let now = OffsetDateTime::now_utc();
+    let cached = match broker.cache.read(name, &key(name, profile)) {
+        Some(t) if t.expires_at > now => CachedState::Valid {
+            until: t.reported_expiry(),
+        },
+        Some(t) => CachedState::Expired { at: t.expires_at },
+        None => CachedState::None,
+    };
+    Ok(Status { secret, cached })
+}
+
+/// Reads the secret (never shows it) to tell present from missing from broken.
+fn check(store: &dyn Store, name: &str) -> SecretCheck {
+    let source = store.describe();
+    let state = if !source.quiet_read {
+        SecretState::NotChecked
+    } else {
+        match store.get(name) {
+            Ok(_) => SecretState::Present,
+            Err(e) if e.is_not_found() => SecretState::Missing(e.message().to_string()),
+            Err(e) => SecretState::Failed(e.message().to_string()),
+        }
+    };
+    SecretCheck { source, state }
+}

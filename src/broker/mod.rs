@@ -1,0 +1,248 @@
+//! The one door every caller and command goes through, [`Tokens`]: `token`, `forget`, `login`,
+//! `logout`, `status`. [`Broker`] is its only implementation and the only code that touches the
+//! cache, the secret stores and the providers. A token is a cache hit (no network, no TLS, no
+//! store), or, under the profile's lock: re-check → secret → exchange → store a rotated secret →
+//! cache.
+
+mod account;
+mod checks;
+mod issued;
+
+pub use crate::stores::{Description, Role};
+pub use account::{CachedState, LoggedIn, LoggedOut, SecretCheck, SecretGone, SecretState, Status};
+pub use checks::StoreCheck;
+pub use issued::Issued;
+
+use crate::cache::Cache;
+use crate::config::{Config, Profile};
+use crate::error::{Result, ResultExt};
+use crate::http::{Http, Settings};
+use crate::sensitive::Secret;
+use crate::stores::Store;
+use crate::token::Token;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use time::{Duration, OffsetDateTime};
+
+pub const DEFAULT_MIN_VALID: Duration = Duration::minutes(1);
+
+#[derive(Debug, Clone, Copy)]
+pub struct Want {
+    /// The token must stay valid at least this long after it is handed out.
+    pub min_valid: Duration,
+    /// Skip the cache and exchange anew.
+    pub refresh: bool,
+}
+
+impl Default for Want {
+    fn default() -> Self {
+        Want::lasting(DEFAULT_MIN_VALID)
+    }
+}
+
+impl Want {
+    pub fn lasting(min_valid: Duration) -> Want {
+        Want {
+            min_valid,
+            refresh: false,
+        }
+    }
+}
+
+/// What callers and commands may ask. Callers get issued tokens, never a provider or a store.
+pub trait Tokens {
+    fn config(&self) -> &Config;
+    fn token(&self, name: &str, want: Want) -> Result<Issued>;
+    /// Drops the cached token after a caller reported it rejected; `rejected` names what the
+    /// caller sent, and a token that is not ours is kept (git sends `erase` to every helper).
+    fn forget(&self, name: &str, rejected: Option<&Secret>) -> Result<bool>;
+    /// Verifies `secret` by an exchange (unless `verify` is false), then stores it.
+    fn login(&self, name: &str, secret: Secret, verify: bool) -> Result<LoggedIn>;
+    /// Revokes where the profile can (when `revoke`), then deletes the secret and the cache.
+    fn logout(&self, name: &str, revoke: bool) -> Result<LoggedOut>;
+    fn status(&self, name: &str) -> Result<Status>;
+}
+
+/// Opens the store that holds a profile's secret.
+pub type StoreFor = Box<dyn Fn(&Profile) -> Result<Arc<dyn Store>>>;
+/// Where warnings go (stderr in the program): "say it once" notes that are not failures.
+pub type Notice = Box<dyn Fn(&str)>;
+
+pub struct Broker {
+    config: Config,
+    cache: Cache,
+    stores: StoreFor,
+    notice: Notice,
+}
+
+impl Broker {
+    /// The program's broker: the profile's own store, warnings on stderr.
+    pub fn new(config: Config, cache: Cache) -> Broker {
+        Broker::with(
+            config,
+            cache,
+            Box::new(crate::stores::for_profile),
+            Box::new(|line| eprintln!("{line}")),
+        )
+    }
+
+    pub fn with(config: Config, cache: Cache, stores: StoreFor, notice: Notice) -> Broker {
+        Broker {
+            config,
+            cache,
+            stores,
+            notice,
+        }
+    }
+
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    fn store(&self, name: &str, profile: &Profile) -> Result<Arc<dyn Store>> {
+        (self.stores)(profile).for_profile(name)
+    }
+
+    /// One exchange with a given secret, no cache.
+    fn exchange(&self, name: &str, profile: &Profile, secret: &Secret) -> Result<Token> {
+        let http = http_for(profile).for_profile(name)?;
+        crate::providers::exchange(&http, profile, secret)
+            .map_err(|e| e.context(format_args!("{} token exchange", profile.provider)))
+            .for_profile(name)
+    }
+
+    /// Keeps a refresh token the server rotated: stored (and read back) before the access token
+    /// is handed out, so a kill at any point leaves the store holding a token the server accepts.
+    fn keep_rotated(
+        &self,
+        name: &str,
+        profile: &Profile,
+        store: &dyn Store,
+        current: &Secret,
+        rotated: Secret,
+    ) -> Result<()> {
+        if !crate::providers::rotates(profile) || current == &rotated {
+            return Ok(());
+        }
+        let source = store.describe();
+        if source.role == Role::ReadOnly {
+            (self.notice)(&format!(
+                "tokex: {name}: warning: the server issued a new refresh token, but the secret comes from {} and cannot be updated; the old one may stop working",
+                source.name
+            ));
+            return Ok(());
+        }
+        crate::log::debug(|| format!("{name}: the server rotated the refresh token; storing it"));
+        store
+            .set(name, &rotated)
+            .map_err(|e| e.context("storing the rotated refresh token"))
+            .for_profile(name)
+    }
+
+    /// Says once when the caller asked for more validity than the provider's tokens have.
+    fn warn_if_short(&self, name: &str, profile: &Profile, token: &Token, want: Want) {
+        let left = token.remaining(OffsetDateTime::now_utc());
+        if want.min_valid > DEFAULT_MIN_VALID && left < want.min_valid {
+            (self.notice)(&format!(
+                "tokex: {name}: warning: {} tokens live {}, so the {} of validity asked for cannot be met; this one is valid for {}",
+                profile.provider,
+                crate::duration::show(token.lifetime()),
+                crate::duration::show(want.min_valid),
+                crate::duration::show(left),
+            ));
+        }
+    }
+}
+
+impl Tokens for Broker {
+    fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn token(&self, name: &str, want: Want) -> Result<Issued> {
+        let profile = self.config.get(name)?;
+        let key = key(name, profile);
+        let cached = || {
+            self.cache
+                .read(name, &key)
+                .filter(|t| !want.refresh && fresh(t, want.min_valid))
+        };
+        if let Some(t) = cached() {
+            crate::log::debug(|| format!("{name}: cache hit"));
+            self.warn_if_short(name, profile, &t, want);
+            return Ok(Issued::new(profile, t));
+        }
+        let _lock = self.cache.lock(name).for_profile(name)?;
+        // Another process may have refreshed while we waited for the lock.
+        if let Some(t) = cached() {
+            crate::log::debug(|| format!("{name}: cache hit after waiting for the lock"));
+            self.warn_if_short(name, profile, &t, want);
+            return Ok(Issued::new(profile, t));
+        }
+        let store = self.store(name, profile)?;
+        let secret = store.get(name).for_profile(name)?;
+        let mut token = self.exchange(name, profile, &secret)?;
+        crate::failpoint::hit("after-exchange");
+        if let Some(rotated) = token.refresh_token.take() {
+            self.keep_rotated(name, profile, &*store, &secret, rotated)?;
+        }
+        crate::failpoint::hit("before-cache-write");
+        self.cache.write(name, &key, &token);
+        self.warn_if_short(name, profile, &token, want);
+        Ok(Issued::new(profile, token))
+    }
+
+    fn forget(&self, name: &str, rejected: Option<&Secret>) -> Result<bool> {
+        let profile = self.config.get(name)?;
+        if let Some(rejected) = rejected {
+            match self.cache.read(name, &key(name, profile)) {
+                Some(t) if &t.access_token == rejected => {}
+                _ => return Ok(false),
+            }
+        }
+        self.cache.remove(name).for_profile(name)
+    }
+
+    fn login(&self, name: &str, secret: Secret, verify: bool) -> Result<LoggedIn> {
+        account::login(self, name, secret, verify)
+    }
+
+    fn logout(&self, name: &str, revoke: bool) -> Result<LoggedOut> {
+        account::logout(self, name, revoke)
+    }
+
+    fn status(&self, name: &str) -> Result<Status> {
+        account::status(self, name)
+    }
+}
+
+/// Whether a cached token may be handed out to a caller that wants `min_valid` more of it.
+/// A minimum the provider's tokens cannot meet at all (they live shorter) is not chased with an
+/// exchange on every call: such a token is served as any other, until its last stretch.
+fn fresh(token: &Token, min_valid: Duration) -> bool {
+    let life = token.lifetime();
+    let need = if min_valid < life {
+        min_valid
+    } else {
+        DEFAULT_MIN_VALID.min(life / 2)
+    };
+    token.remaining(OffsetDateTime::now_utc()) >= need
+}
+
+fn http_for(profile: &Profile) -> Result<Http> {
+    Http::new(Settings {
+        timeout: profile.timeout,
+        ca_file: profile.ca_file.as_deref(),
+    })
+}
+
+/// The cache key: a hash of the profile's name and every field that shapes its token or says
+/// where its secret comes from. Editing the profile changes it; `login` and `logout` remove
+/// the file.
+fn key(name: &str, profile: &Profile) -> String {
+    let mut h = Sha256::new();
+    h.update(name.as_bytes());
+    h.update([0]);
+    h.update(profile.identity().as_bytes());
+    hex::encode(&h.finalize()[..16])
+}

@@ -1,0 +1,115 @@
+//! `tokex login`, `logout` and `cache clear`: what the user is told around the broker's work.
+
+use super::Io;
+use crate::broker::{Broker, SecretGone, Tokens};
+use crate::error::{Error, Result, ResultExt};
+use crate::sensitive::Secret;
+use crate::token::rfc3339;
+use std::io::Read;
+
+/// The longest secret `login` reads; more is not a credential.
+const MAX_SECRET: u64 = 64 * 1024;
+
+pub fn login(
+    broker: &Broker,
+    name: &str,
+    from_stdin: bool,
+    verify: bool,
+    io: &mut Io,
+) -> Result<()> {
+    broker.config().get(name)?;
+    let secret = read_secret(name, from_stdin, io).for_profile(name)?;
+    let done = broker.login(name, secret, verify)?;
+    let store = &done.store;
+    let line = match done.valid_until {
+        Some(until) => format!(
+            "tokex: {name}: secret verified and stored in {} ({}, kept {}); token valid until {}",
+            store.name,
+            store.location,
+            store.lifetime,
+            rfc3339(until)
+        ),
+        None => format!(
+            "tokex: {name}: secret stored in {} ({}, kept {}) (not verified)",
+            store.name, store.location, store.lifetime
+        ),
+    };
+    io.say(&line);
+    Ok(())
+}
+
+fn read_secret(name: &str, from_stdin: bool, io: &mut Io) -> Result<Secret> {
+    let text = if from_stdin {
+        let mut buf = Vec::new();
+        (&mut *io.stdin)
+            .take(MAX_SECRET + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::op(format!("reading stdin: {e}")))?;
+        if buf.len() as u64 > MAX_SECRET {
+            zeroize::Zeroize::zeroize(&mut buf);
+            return Err(Error::usage("the secret on stdin is longer than 64 KiB"));
+        }
+        let mut text =
+            String::from_utf8(buf).map_err(|_| Error::usage("the secret on stdin is not UTF-8"))?;
+        let line = text.lines().next().unwrap_or("").to_string();
+        zeroize::Zeroize::zeroize(&mut text);
+        line
+    } else if io.terminal {
+        rpassword::prompt_password(format!("Secret for {name} (input hidden): "))
+            .map_err(|e| Error::op(format!("reading the secret from the terminal: {e}")))?
+    } else {
+        return Err(Error::usage(
+            "stdin is not a terminal: pass the secret on stdin with --stdin",
+        ));
+    };
+    Ok(Secret::new(text.trim().to_string()))
+}
+
+pub fn logout(broker: &Broker, name: &str, revoke: bool, io: &mut Io) -> Result<()> {
+    let profile = broker.config().get(name)?;
+    let done = broker.logout(name, revoke)?;
+    if !done.revoked.is_empty() {
+        io.say(&format!(
+            "tokex: {name}: revoked at {}: {}",
+            profile.revocation_url.as_deref().unwrap_or(""),
+            done.revoked.join(" and ")
+        ));
+    }
+    let what = match done.secret {
+        SecretGone::Deleted => "secret and cached token removed",
+        SecretGone::NothingStored => "no secret was stored; cached token removed",
+        SecretGone::LeftAlone => {
+            io.say(&format!(
+                "tokex: {name}: cached token removed; the secret lives in {} and was left alone",
+                done.store.name
+            ));
+            return Ok(());
+        }
+    };
+    if done.revoked.is_empty() {
+        io.say(&format!(
+            "tokex: {name}: {what}; tokens already issued stay valid at {} until they expire (it offers no revocation to tokex)",
+            profile.provider
+        ));
+    } else {
+        io.say(&format!("tokex: {name}: {what}"));
+    }
+    Ok(())
+}
+
+pub fn cache_clear(broker: &Broker, name: Option<&str>) -> Result<()> {
+    let names: Vec<&str> = match name {
+        Some(n) => vec![n],
+        None => broker
+            .config()
+            .profiles
+            .keys()
+            .map(String::as_str)
+            .collect(),
+    };
+    for n in names {
+        broker.config().get(n)?;
+        broker.cache().remove(n).for_profile(n)?;
+    }
+    Ok(())
+}

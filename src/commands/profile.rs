@@ -1,0 +1,73 @@
+//! `tokex profile add|list|show|remove`: edits of the profiles file.
+
+use super::Io;
+use crate::cache::Cache;
+use crate::callers::write;
+use crate::cli::{AddArgs, ProfileCmd};
+use crate::config::{self, Config, Profile};
+use crate::error::{Error, Result, ResultExt};
+use std::path::Path;
+
+pub fn run(path: &Path, cache: &Cache, cmd: ProfileCmd, io: &mut Io) -> Result<()> {
+    match cmd {
+        ProfileCmd::Add(args) => {
+            let name = args.name.clone();
+            config::add_profile(path, &name, &from_args(*args))?;
+            io.say(&format!(
+                "tokex: added profile {name} to {}; next: tokex login {name}",
+                path.display()
+            ));
+            Ok(())
+        }
+        ProfileCmd::List => {
+            let config = Config::load(path)?;
+            let mut out = String::new();
+            for (name, p) in &config.profiles {
+                let url = p.token_url.as_deref().or(p.base_url()).unwrap_or("");
+                out.push_str(&format!("{name}\t{}\t{url}\n", p.provider));
+            }
+            write(io.stdout, &out)
+        }
+        ProfileCmd::Show { name } => {
+            let config = Config::load(path)?;
+            let p = config.get(&name)?;
+            let doc = toml_edit::ser::to_string_pretty(p).map_err(|e| Error::op(e.to_string()))?;
+            write(
+                io.stdout,
+                &format!("# profile {name} in {}\n{doc}", path.display()),
+            )
+        }
+        ProfileCmd::Remove { name } => {
+            config::remove_profile(path, &name)?;
+            cache.remove(&name).for_profile(&name)?;
+            io.say(&format!(
+                "tokex: removed profile {name}; its stored secret stays until `tokex logout` (re-add the profile first) or you delete it from the store"
+            ));
+            Ok(())
+        }
+    }
+}
+
+fn from_args(a: AddArgs) -> Profile {
+    let mut p = Profile::empty(a.provider);
+    p.url = a.url;
+    p.tenant = a.tenant;
+    p.client_id = a.client_id;
+    p.identity_store_id = a.identity_store_id;
+    p.tenant_id = a.tenant_id;
+    p.access_key_id = a.access_key_id;
+    p.token_url = a.token_url;
+    p.grant = a.grant;
+    p.client_auth = a.client_auth;
+    p.scope = a.scope;
+    p.audience = a.audience;
+    p.revocation_url = a.revocation_url;
+    p.matches = a.matches;
+    p.username = a.username;
+    p.secret_env = a.secret_env;
+    p.secret_file = a.secret_file;
+    p.secret_command = a.secret_command;
+    p.ca_file = a.ca_file;
+    p.timeout = a.timeout;
+    p
+}

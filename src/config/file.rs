@@ -1,0 +1,269 @@
+//! The profiles file: reading it (a missing file is an empty config; anything malformed names the
+//! line and the key), and `profile add|remove` edits that keep the user's other profiles and
+//! comments as they were.
+
+use super::{Config, Profile, check_name};
+use crate::error::{Error, Result, ResultExt};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::str::FromStr;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    profiles: BTreeMap<String, Profile>,
+}
+
+impl Config {
+    /// Reads the file; a missing file is an empty config, anything malformed is an error that
+    /// names the line and the key.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Config {
+                    path: path.to_path_buf(),
+                    exists: false,
+                    profiles: BTreeMap::new(),
+                });
+            }
+            Err(e) => return Err(Error::usage(format!("config {}: {e}", path.display()))),
+        };
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Config> {
+        let at = |e: toml_edit::de::Error| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let msg = e.message().trim().replace('\n', " ");
+            match line {
+                Some(l) => Error::usage(format!("config {}: line {l}: {msg}", path.display())),
+                None => Error::usage(format!("config {}: {msg}", path.display())),
+            }
+        };
+        let file: File = toml_edit::de::from_str(text).map_err(at)?;
+        for (name, profile) in &file.profiles {
+            check_name(name).context(format_args!("config {}", path.display()))?;
+            profile
+                .validate()
+                .map_err(|e| e.context(format_args!("config {}", path.display())))
+                .for_profile(name)?;
+        }
+        let profiles = file.profiles;
+        Ok(Config {
+            path: path.to_path_buf(),
+            exists: true,
+            profiles,
+        })
+    }
+}
+
+/// Adds `[profiles.NAME]` to the file, leaving everything else in it as it was.
+pub fn add_profile(path: &Path, name: &str, profile: &Profile) -> Result<()> {
+    check_name(name)?;
+    profile.validate().for_profile(name)?;
+    edit(path, |doc| {
+        let profiles = doc
+            .entry("profiles")
+            .or_insert_with(|| {
+                let mut t = toml_edit::Table::new();
+                t.set_implicit(true);
+                toml_edit::Item::Table(t)
+            })
+            .as_table_mut()
+            .ok_or_else(|| Error::usage("`profiles` in the config is not a table"))?;
+        if profiles.contains_key(name) {
+            return Err(Error::usage(
+                "profile exists; `tokex profile remove` it first to change it",
+            )
+            .for_profile(name));
+        }
+        let rendered = toml_edit::ser::to_document(profile)
+            .map_err(|e| Error::usage(format!("cannot write profile: {e}")))?;
+        let mut table = rendered.as_table().clone();
+        table.set_implicit(false);
+        profiles.insert(name, toml_edit::Item::Table(table));
+        // In a file with no table yet, toml_edit holds the user's comments as the document's
+        // trailing text, which would print after the new table: keep them on top instead.
+        let trailing = doc.trailing().as_str().unwrap_or("").to_string();
+        if !trailing.trim().is_empty() && doc.len() == 1 && only_profile(doc, name) {
+            doc.set_trailing("");
+            if let Some(t) = doc["profiles"][name].as_table_mut() {
+                t.decor_mut().set_prefix(trailing);
+            }
+        }
+        Ok(())
+    })
+}
+
+fn only_profile(doc: &toml_edit::DocumentMut, name: &str) -> bool {
+    doc.get("profiles")
+        .and_then(|p| p.as_table())
+        .is_some_and(|p| p.len() == 1 && p.contains_key(name))
+}
+
+/// Removes `[profiles.NAME]`; returns whether it was there.
+pub fn remove_profile(path: &Path, name: &str) -> Result<()> {
+    edit(path, |doc| {
+        let removed = doc
+            .get_mut("profiles")
+            .and_then(|p| p.as_table_like_mut())
+            .and_then(|p| p.remove(name));
+        let Some(removed) = removed else {
+            return Err(Error::usage("no such profile").for_profile(name));
+        };
+        // Comments above the removed table belong to the file, not to the profile: keep them.
+        let prefix = removed
+            .as_table()
+            .and_then(|t| t.decor().prefix())
+            .and_then(|p| p.as_str())
+            .filter(|p| p.contains('#'))
+            .map(str::to_string);
+        if let Some(prefix) = prefix {
+            let next = doc
+                .get_mut("profiles")
+                .and_then(|p| p.as_table_mut())
+                .and_then(|p| {
+                    p.iter_mut()
+                        .filter_map(|(_, v)| v.as_table_mut())
+                        .min_by_key(|t| t.position())
+                });
+            match next {
+                Some(t) => {
+                    let own = t
+                        .decor()
+                        .prefix()
+                        .and_then(|p| p.as_str())
+                        .unwrap_or("")
+                        .to_string();
+                    t.decor_mut().set_prefix(format!("{prefix}{own}"));
+                }
+                None => doc.set_trailing(prefix),
+            }
+        }
+        Ok(())
+    })
+}
+
+fn edit(path: &Path, change: impl FnOnce(&mut toml_edit::DocumentMut) -> Result<()>) -> Result<()> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(Error::usage(format!("config {}: {e}", path.display()))),
+    };
+    // Refuse to rewrite a file that would not load: the user's broken edit stays theirs to fix.
+    Config::parse(path, &text)?;
+    let mut doc = toml_edit::DocumentMut::from_str(&text)
+        .map_err(|e| Error::usage(format!("config {}: {}", path.display(), e.message())))?;
+    change(&mut doc)?;
+    let out = doc.to_string();
+    Config::parse(path, &out)?;
+    crate::fsutil::write_atomic(path, out.as_bytes(), 0o600, 0o700)
+        .map_err(|e| Error::op(format!("writing config {}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ProviderId;
+
+    fn parse(text: &str) -> Result<Config> {
+        Config::parse(Path::new("t.toml"), text)
+    }
+
+    #[test]
+    fn parses_the_design_example() {
+        let c = parse(
+            r#"
+[profiles.acme-vcd]
+provider = "vcd"
+url = "https://vcd.example.com"
+tenant = "acme"
+match = ["https://vcd.example.com", "git.example.com/acme/"]
+
+[profiles.idc]
+provider = "huawei-identity-center"
+url = "https://identitycenter.myhuaweicloud.com"
+identity_store_id = "d-123"
+tenant_id = "t-456"
+access_key_id = "AKEXAMPLE"
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.profiles.len(), 2);
+        assert_eq!(c.profiles["acme-vcd"].matches.len(), 2);
+        assert_eq!(c.profiles["idc"].provider, ProviderId::HuaweiIdentityCenter);
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = parse("[profiles.a]\nprovider = \"vmware-csp\"\ncolour = \"red\"\n").unwrap_err();
+        assert!(
+            e.to_string().contains("line 3: unknown field `colour`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_provider_is_named() {
+        let e = parse("[profiles.a]\nprovider = \"aws\"\n").unwrap_err();
+        assert!(e.to_string().contains("aws"), "{e}");
+    }
+
+    #[test]
+    fn missing_required_field_is_named() {
+        let e =
+            parse("[profiles.a]\nprovider = \"vcd\"\nurl = \"https://x.example\"\n").unwrap_err();
+        assert!(e.to_string().contains("`tenant`"), "{e}");
+    }
+
+    #[test]
+    fn field_of_another_provider_is_refused() {
+        let e = parse("[profiles.a]\nprovider = \"vmware-csp\"\ntenant = \"t\"\n").unwrap_err();
+        assert!(e.to_string().contains("`tenant` does not apply"), "{e}");
+    }
+
+    #[test]
+    fn syntax_error_names_the_line() {
+        let e = parse("# c\n[profiles.a]\nprovider = \n").unwrap_err();
+        assert!(e.to_string().contains("line 3"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_is_an_error() {
+        let e = parse("[profiles.a]\nprovider = \"vmware-csp\"\ntimeout = \"soon\"\n").unwrap_err();
+        assert!(e.to_string().contains("line 3: invalid type"), "{e}");
+    }
+
+    #[test]
+    fn add_keeps_comments_and_other_profiles() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "# mine\n[profiles.old] # keep\nprovider = \"vmware-csp\"\n",
+        )
+        .unwrap();
+        let mut p = Profile::empty(ProviderId::Vcd);
+        p.url = Some("https://vcd.example.com".into());
+        p.tenant = Some("acme".into());
+        add_profile(&path, "new", &p).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.starts_with("# mine\n[profiles.old] # keep\n"),
+            "{text}"
+        );
+        assert!(text.contains("[profiles.new]"), "{text}");
+        let c = Config::load(&path).unwrap();
+        assert_eq!(c.profiles["new"], p);
+        assert!(add_profile(&path, "new", &p).is_err());
+        remove_profile(&path, "new").unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("# keep") && !text.contains("new"), "{text}");
+        assert!(remove_profile(&path, "new").is_err());
+    }
+}

@@ -1,0 +1,121 @@
+//! The profiles: what one may say ([`schema`]), the file they live in ([`file`]), and which one
+//! serves a caller's URL (through the pure [`crate::matching`]).
+
+mod file;
+mod schema;
+
+pub use file::{add_profile, remove_profile};
+pub use schema::*;
+
+use crate::error::{Error, Result};
+use crate::matching::{self, Candidate, Target};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// The parsed profiles file.
+#[derive(Debug, Default)]
+pub struct Config {
+    pub path: PathBuf,
+    /// Whether the file was there: a missing file is an empty config, but "no such profile"
+    /// would hide a mistyped `TOKEX_CONFIG`.
+    pub exists: bool,
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+impl Config {
+    pub fn default_path() -> Result<PathBuf> {
+        if let Some(p) = std::env::var_os("TOKEX_CONFIG").filter(|p| !p.is_empty()) {
+            return Ok(PathBuf::from(p));
+        }
+        directories::ProjectDirs::from("", "", "tokex")
+            .map(|d| d.config_dir().join("config.toml"))
+            .ok_or_else(|| Error::usage("no home directory: set TOKEX_CONFIG to the config file"))
+    }
+
+    pub fn get(&self, name: &str) -> Result<&Profile> {
+        if !self.exists {
+            let via = if std::env::var_os("TOKEX_CONFIG").is_some_and(|p| !p.is_empty()) {
+                " (TOKEX_CONFIG points there)"
+            } else {
+                ""
+            };
+            return Err(Error::usage(format!(
+                "no config file at {}{via}: add a profile with `tokex profile add`",
+                self.path.display()
+            ))
+            .for_profile(name));
+        }
+        self.profiles.get(name).ok_or_else(|| {
+            Error::usage(format!(
+                "no such profile in {} (see `tokex profile list`)",
+                self.path.display()
+            ))
+            .for_profile(name)
+        })
+    }
+
+    /// The profile that serves `target`, by the profiles' `match` entries and `username`.
+    pub fn select(&self, target: &Target) -> Result<Option<(&str, &Profile)>> {
+        let candidates = self.profiles.iter().map(|(name, p)| Candidate {
+            name,
+            patterns: &p.matches,
+            username: p.username.as_deref(),
+        });
+        Ok(matching::select(candidates, target)?
+            .and_then(|name| self.profiles.get_key_value(name))
+            .map(|(n, p)| (n.as_str(), p)))
+    }
+
+    /// `Some(name)` resolved to its profile, else the profile that `target` selects.
+    pub fn choose<'a>(
+        &'a self,
+        named: Option<&'a str>,
+        target: impl FnOnce() -> Result<Target>,
+    ) -> Result<Option<(&'a str, &'a Profile)>> {
+        match named {
+            Some(name) => self.get(name).map(|p| Some((name, p))),
+            None => self.select(&target()?),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_file_is_named_instead_of_no_such_profile() {
+        let c = Config::load(std::path::Path::new("/nonexistent/tokex.toml")).unwrap();
+        let e = c.get("p").unwrap_err().to_string();
+        assert!(
+            e.contains("no config file at /nonexistent/tokex.toml"),
+            "{e}"
+        );
+        let c = Config::parse(std::path::Path::new("t.toml"), "").unwrap();
+        assert!(
+            c.get("p")
+                .unwrap_err()
+                .to_string()
+                .contains("no such profile")
+        );
+    }
+
+    #[test]
+    fn select_maps_the_matcher_back_to_profiles() {
+        let c = Config::parse(
+            std::path::Path::new("t.toml"),
+            "[profiles.a]\nprovider = \"vmware-csp\"\nmatch = [\"h.example\"]\n",
+        )
+        .unwrap();
+        let (name, p) = c
+            .select(&Target::parse("https://h.example/x").unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!((name, p.provider), ("a", ProviderId::VmwareCsp));
+        assert!(
+            c.select(&Target::parse("other.example").unwrap())
+                .unwrap()
+                .is_none()
+        );
+    }
+}

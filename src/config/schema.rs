@@ -1,0 +1,308 @@
+//! What a profile may say: the provider ids and their options, the per-provider field rules,
+//! and the checks a profile passes before tokex uses or writes it.
+
+use crate::error::{Error, Result, ResultExt};
+use crate::urlpolicy::check_url;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+#[value(rename_all = "kebab-case")]
+pub enum ProviderId {
+    Vcd,
+    VmwareCsp,
+    Virtana,
+    HuaweiOneaccess,
+    HuaweiIdentityCenter,
+    Oauth2,
+}
+
+impl ProviderId {
+    pub fn name(self) -> &'static str {
+        match self {
+            ProviderId::Vcd => "vcd",
+            ProviderId::VmwareCsp => "vmware-csp",
+            ProviderId::Virtana => "virtana",
+            ProviderId::HuaweiOneaccess => "huawei-oneaccess",
+            ProviderId::HuaweiIdentityCenter => "huawei-identity-center",
+            ProviderId::Oauth2 => "oauth2",
+        }
+    }
+}
+
+impl fmt::Display for ProviderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
+pub enum Grant {
+    ClientCredentials,
+    RefreshToken,
+}
+
+/// RFC 6749 §2.3.1: HTTP Basic (the default servers must support) or the id and secret in the form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
+pub enum ClientAuth {
+    ClientSecretBasic,
+    ClientSecretPost,
+}
+
+/// How `tokex cargo` hands the token to cargo, which sends it as the whole `Authorization`
+/// value: `Bearer TOKEN` (the default), or the token alone for registries that want it raw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
+pub enum CargoAuth {
+    Bearer,
+    Raw,
+}
+
+/// One `[profiles.NAME]` table. Keys are the `profile add` flags with `-` written as `_`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub provider: ProviderId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_store_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant: Option<Grant>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_auth: Option<ClientAuth>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    #[serde(default, rename = "match", skip_serializing_if = "Vec::is_empty")]
+    pub matches: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_env: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_command: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+    /// Total time for one token request, retries included, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exec_env: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cargo_auth: Option<CargoAuth>,
+}
+
+pub const CSP_DEFAULT_URL: &str = "https://console.cloud.vmware.com";
+/// A token request that takes longer than an hour is not coming back.
+pub const MAX_TIMEOUT_SECS: u64 = 3600;
+
+impl Profile {
+    pub fn empty(provider: ProviderId) -> Self {
+        Profile {
+            provider,
+            url: None,
+            tenant: None,
+            client_id: None,
+            identity_store_id: None,
+            tenant_id: None,
+            access_key_id: None,
+            token_url: None,
+            grant: None,
+            client_auth: None,
+            scope: None,
+            audience: None,
+            matches: Vec::new(),
+            username: None,
+            secret_env: None,
+            secret_file: None,
+            secret_command: None,
+            ca_file: None,
+            timeout: None,
+            revocation_url: None,
+            exec_env: Vec::new(),
+            cargo_auth: None,
+        }
+    }
+
+    pub fn grant(&self) -> Grant {
+        self.grant.unwrap_or(Grant::ClientCredentials)
+    }
+
+    /// The provider's base URL, with VMware Cloud Services' public default filled in.
+    pub fn base_url(&self) -> Option<&str> {
+        match (&self.url, self.provider) {
+            (Some(u), _) => Some(u.as_str()),
+            (None, ProviderId::VmwareCsp) => Some(CSP_DEFAULT_URL),
+            (None, _) => None,
+        }
+    }
+
+    /// Checks what the provider needs and what it would ignore, naming the field at fault.
+    pub fn validate(&self) -> Result<()> {
+        use ProviderId::*;
+        let required: &[&str] = match self.provider {
+            Vcd => &["url", "tenant"],
+            VmwareCsp => &[],
+            Virtana | HuaweiOneaccess => &["url", "client_id"],
+            HuaweiIdentityCenter => &["url", "identity_store_id", "tenant_id", "access_key_id"],
+            Oauth2 => match self.grant() {
+                Grant::ClientCredentials => &["token_url", "client_id"],
+                Grant::RefreshToken => &["token_url"],
+            },
+        };
+        let allowed: &[&str] = match self.provider {
+            Vcd => &["url", "tenant"],
+            VmwareCsp => &["url"],
+            Virtana | HuaweiOneaccess => &["url", "client_id"],
+            HuaweiIdentityCenter => &["url", "identity_store_id", "tenant_id", "access_key_id"],
+            Oauth2 => &[
+                "token_url",
+                "client_id",
+                "grant",
+                "client_auth",
+                "scope",
+                "audience",
+                "revocation_url",
+            ],
+        };
+        for (field, set) in self.provider_fields() {
+            if set && !allowed.contains(&field) {
+                return Err(Error::usage(format!(
+                    "`{field}` does not apply to provider {}",
+                    self.provider
+                )));
+            }
+            if !set && required.contains(&field) {
+                return Err(Error::usage(format!(
+                    "provider {} needs `{field}` (profile add --{})",
+                    self.provider,
+                    field.replace('_', "-")
+                )));
+            }
+        }
+        for (field, value) in [
+            ("url", self.url.as_deref()),
+            ("token_url", self.token_url.as_deref()),
+            ("revocation_url", self.revocation_url.as_deref()),
+        ] {
+            if let Some(v) = value {
+                check_url(v).context(format_args!("`{field}`"))?;
+            }
+        }
+        if self.provider == Oauth2
+            && self.grant() == Grant::RefreshToken
+            && self.client_auth.is_some()
+        {
+            return Err(Error::usage(
+                "`client_auth` applies to the client_credentials grant only (the refresh_token grant sends `client_id` in the form)",
+            ));
+        }
+        let sources = [&self.secret_env, &self.secret_file, &self.secret_command];
+        if sources.iter().filter(|s| s.is_some()).count() > 1 {
+            return Err(Error::usage(
+                "choose one of `secret_env`, `secret_file`, `secret_command`",
+            ));
+        }
+        if self
+            .timeout
+            .is_some_and(|t| !(1..=MAX_TIMEOUT_SECS).contains(&t))
+        {
+            return Err(Error::usage(format!(
+                "`timeout` must be 1 to {MAX_TIMEOUT_SECS} seconds"
+            )));
+        }
+        for m in &self.matches {
+            crate::matching::check_pattern(m).map_err(|e| Error::usage(format!("`match`: {e}")))?;
+        }
+        for var in &self.exec_env {
+            if var.is_empty() || var.contains(['=', '\0']) {
+                return Err(Error::usage(format!(
+                    "`exec_env`: {var:?} is not a variable name"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn provider_fields(&self) -> [(&'static str, bool); 10] {
+        [
+            ("url", self.url.is_some()),
+            ("tenant", self.tenant.is_some()),
+            ("client_id", self.client_id.is_some()),
+            ("identity_store_id", self.identity_store_id.is_some()),
+            ("tenant_id", self.tenant_id.is_some()),
+            ("access_key_id", self.access_key_id.is_some()),
+            ("token_url", self.token_url.is_some()),
+            ("grant", self.grant.is_some()),
+            ("client_auth", self.client_auth.is_some()),
+            ("scope", self.scope.is_some() || self.audience.is_some()),
+        ]
+    }
+
+    /// Everything that shapes the token, as one string: the cache key is derived from it, so
+    /// editing any of these fields invalidates a cached token.
+    pub fn identity(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Profile names become keyring accounts and cache file names, so they stay plain.
+pub fn check_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with(['.', '-'])
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::usage(format!(
+            "invalid profile name {name:?}: use 1-64 letters, digits, '-', '_' or '.', not starting with '.' or '-'"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_plain() {
+        assert!(check_name("acme-vcd.prod_1").is_ok());
+        for bad in ["", "../x", "a/b", ".hidden", "-x", "a b", &"x".repeat(65)] {
+            assert!(check_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn timeout_is_bounded() {
+        let mut p = Profile::empty(ProviderId::VmwareCsp);
+        for (t, ok) in [(0, false), (1, true), (3600, true), (u64::MAX, false)] {
+            p.timeout = Some(t);
+            assert_eq!(p.validate().is_ok(), ok, "{t}");
+        }
+    }
+}

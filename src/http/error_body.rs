@@ -1,0 +1,145 @@
+//! What a token endpoint says when it refuses: four error-body dialects (RFC 6749, VMware Cloud
+//! Director, Huawei, VMware Cloud Services) turned into one line, and `Retry-After`, bounded.
+
+use std::time::Duration;
+
+/// The longest a `Retry-After` may make tokex wait between attempts.
+pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(10);
+
+/// `Retry-After` in seconds (the HTTP-date form is not worth a wait), at most [`MAX_RETRY_WAIT`].
+pub fn retry_after(value: &str) -> Option<Duration> {
+    value
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(|s| Duration::from_secs(s.min(MAX_RETRY_WAIT.as_secs())))
+}
+
+/// `HTTP 400 Bad Request: invalid_grant: Invalid refresh token`, from any of the four error
+/// shapes providers use: RFC 6749, VMware Cloud Director, Huawei, VMware Cloud Services.
+pub fn describe_error(status: reqwest::StatusCode, content_type: &str, body: &[u8]) -> String {
+    let head = format!("HTTP {}", status.as_u16());
+    let head = match status.canonical_reason() {
+        Some(r) => format!("{head} {r}"),
+        None => head,
+    };
+    if let Ok(serde_json::Value::Object(o)) = serde_json::from_slice::<serde_json::Value>(body) {
+        let text = |k: &str| match o.get(k) {
+            Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        let pairs = [
+            ("error", "error_description"),
+            ("minorErrorCode", "message"),
+            ("error_code", "error_msg"),
+            ("moduleCode", "message"),
+        ];
+        for (code, msg) in pairs {
+            if let Some(c) = text(code) {
+                let mut out = format!("{head}: {}", clip(&c));
+                if let Some(m) = text(msg) {
+                    out.push_str(&format!(": {}", clip(&m)));
+                }
+                if let Some(r) = text("request_id") {
+                    out.push_str(&format!(" (request_id {})", clip(&r)));
+                }
+                return out;
+            }
+        }
+        if let Some(m) = text("message").or_else(|| text("error_msg")) {
+            return format!("{head}: {}", clip(&m));
+        }
+        return format!("{head} (JSON answer without an error code)");
+    }
+    if content_type.contains("html") || body.trim_ascii_start().starts_with(b"<") {
+        return format!("{head} (an HTML page, not the token API: check the profile's URL)");
+    }
+    match std::str::from_utf8(body) {
+        Ok(t) if !t.trim().is_empty() => format!("{head}: {}", clip(t.trim())),
+        _ => head,
+    }
+}
+
+/// Server text, cut to one short printable line.
+fn clip(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(200)
+        .collect();
+    if s.chars().count() > 200 {
+        format!("{cleaned}…")
+    } else {
+        cleaned
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::StatusCode;
+
+    fn d(status: u16, body: &str) -> String {
+        describe_error(
+            StatusCode::from_u16(status).unwrap(),
+            "application/json",
+            body.as_bytes(),
+        )
+    }
+
+    #[test]
+    fn retry_after_is_bounded() {
+        assert_eq!(retry_after(" 3 "), Some(Duration::from_secs(3)));
+        assert_eq!(retry_after("18446744073709551615"), Some(MAX_RETRY_WAIT));
+        assert_eq!(retry_after("Wed, 21 Oct 2026 07:28:00 GMT"), None);
+        assert_eq!(retry_after("-1"), None);
+    }
+
+    #[test]
+    fn all_four_error_shapes_reach_the_user() {
+        assert_eq!(
+            d(
+                400,
+                r#"{"error":"invalid_grant","error_description":"expired"}"#
+            ),
+            "HTTP 400 Bad Request: invalid_grant: expired"
+        );
+        assert_eq!(
+            d(
+                400,
+                r#"{"minorErrorCode":"invalid_grant","message":"Invalid refresh token","stackTrace":"x"}"#
+            ),
+            "HTTP 400 Bad Request: invalid_grant: Invalid refresh token"
+        );
+        assert_eq!(
+            d(
+                401,
+                r#"{"error_code":"APIG.0301","error_msg":"verify aksk signature fail","request_id":"r1"}"#
+            ),
+            "HTTP 401 Unauthorized: APIG.0301: verify aksk signature fail (request_id r1)"
+        );
+        assert_eq!(
+            d(
+                400,
+                r#"{"moduleCode":340,"message":"invalid_grant: Invalid refresh token"}"#
+            ),
+            "HTTP 400 Bad Request: 340: invalid_grant: Invalid refresh token"
+        );
+    }
+
+    #[test]
+    fn html_and_text_bodies() {
+        let html = describe_error(StatusCode::BAD_GATEWAY, "text/html", b"<html>oops</html>");
+        assert!(
+            html.starts_with("HTTP 502 Bad Gateway (an HTML page"),
+            "{html}"
+        );
+        let text = describe_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "text/plain",
+            b"boom\nline2",
+        );
+        assert_eq!(text, "HTTP 500 Internal Server Error: boom line2");
+    }
+}
