@@ -120,3 +120,6 @@ pub fn run(cli: Cli, setup: Setup, io: &mut Io) -> Result<()> {
         Command::Demo => crate::demo::run(),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -246,3 +246,6 @@ fn key(name: &str, profile: &Profile) -> String {
     h.update(profile.identity().as_bytes());
     hex::encode(&h.finalize()[..16])
 }
+
+#[cfg(test)]
+mod tests;
