@@ -139,3 +139,21 @@ fn first_run_on_a_clean_home() {
         stderr(&out)
     );
 }
+
+#[test]
+fn readme_and_man_page_show_the_exit_codes_the_program_uses() {
+    let table = tokex::error::exit_code_table();
+    assert!(
+        include_str!("../README.md").contains(&table),
+        "README.md's exit-code table differs from error::exit_code_table():\n{table}"
+    );
+    let man = include_str!("../man/tokex.1");
+    for line in table.lines() {
+        let meaning = line.trim().split_once(' ').unwrap().1.trim();
+        let roff = meaning.replace('\'', "\\*(Aq");
+        assert!(
+            man.contains(meaning) || man.contains(&roff),
+            "man/tokex.1 lacks {meaning:?}"
+        );
+    }
+}

@@ -5,7 +5,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     if let Ok(config) = tokex::config::Config::parse(std::path::Path::new("fuzz.toml"), text) {
         for line in text.lines() {
             if let Ok(target) = tokex::matching::Target::parse(line) {
-                let _ = tokex::matching::select(&config, &target);
+                let _ = config.select(&target);
             }
         }
     }

@@ -1,30 +1,23 @@
-//! terraform's helper arguments and stdin, and the `external` data source's query, against a
-//! config with no profiles (so nothing is ever exchanged).
+//! terraform's helper arguments and stdin, and the `external` data source's query.
 #![no_main]
-use std::sync::OnceLock;
-use tokex::cache::Cache;
-use tokex::config::Config;
-
-fn fixture() -> &'static (Config, Cache, tempfile::TempDir) {
-    static F: OnceLock<(Config, Cache, tempfile::TempDir)> = OnceLock::new();
-    F.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let config = Config::parse(std::path::Path::new("fuzz.toml"), "").unwrap();
-        (config, Cache::at(dir.path()), dir)
-    })
-}
+#[path = "fixture.rs"]
+mod fixture;
+use tokex::callers::{external, terraform};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let (config, cache, _) = fixture();
     let Some((&first, rest)) = data.split_first() else { return };
-    match first % 3 {
-        0 => {
-            let _ = tokex::callers::terraform::external(config, cache, &mut &rest[..], &mut Vec::new());
-        }
-        n => {
-            let host = String::from_utf8_lossy(rest);
-            let verb = if n == 1 { "get" } else { "forget" };
-            let _ = tokex::callers::terraform::run(verb, Some(&host), None, config, cache, &mut &b""[..], &mut Vec::new());
-        }
+    if fixture::names_profile(rest) {
+        return;
+    }
+    let broker = fixture::broker();
+    if first % 2 == 0 {
+        let _ = external::serve(broker, &mut &rest[..], &mut Vec::new());
+        return;
+    }
+    let text = String::from_utf8_lossy(rest);
+    let (head, input) = text.split_once('\n').unwrap_or((&text, ""));
+    let (verb, host) = head.split_once(' ').unwrap_or((head, ""));
+    if let Ok(verb) = terraform::Verb::parse(verb) {
+        let _ = terraform::serve(verb, host, None, broker, &mut input.as_bytes(), &mut Vec::new());
     }
 });

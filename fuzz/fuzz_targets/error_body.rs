@@ -1,0 +1,17 @@
+//! A token endpoint's refusal: status, content type and body in every error dialect, and the
+//! `Retry-After` header.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    use tokex::http::error_body::{describe_error, retry_after};
+    let Some((status, rest)) = data.split_first_chunk::<2>() else { return };
+    let code = 100 + u16::from_le_bytes(*status) % 500;
+    if let Ok(status) = reqwest::StatusCode::from_u16(code) {
+        let line = describe_error(status, "application/json", rest);
+        assert!(!line.contains('\n'));
+    }
+    if let Ok(text) = std::str::from_utf8(rest) {
+        if let Some(wait) = retry_after(text) {
+            assert!(wait <= tokex::http::error_body::MAX_RETRY_WAIT);
+        }
+    }
+});
