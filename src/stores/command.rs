@@ -1,7 +1,7 @@
 //! `secret_command = "..."`: the first line a shell command prints (pass, 1Password, Vault CLIs).
 //! Read only; the command may prompt, so only a token request runs it, never `doctor`.
 
-use super::{Description, MAX_SECRET, Role, Store, first_line, non_empty};
+use super::{Description, MAX_SECRET, ReadOnly, Role, first_line, non_empty};
 use crate::error::{Error, Result};
 use crate::sensitive::Secret;
 use std::io::Read;
@@ -18,8 +18,8 @@ impl Command {
     }
 }
 
-impl Store for Command {
-    fn get(&self, _account: &str) -> Result<Secret> {
+impl ReadOnly for Command {
+    fn read(&self) -> Result<Secret> {
         // The user's stderr stays attached so a password manager can explain itself; stdin is
         // closed because a caller's stdin (git's request, docker's URL) is not the command's.
         let mut child = std::process::Command::new("sh")
@@ -50,20 +50,6 @@ impl Store for Command {
         non_empty(Secret::new(first_line(text)), "secret_command")
     }
 
-    fn set(&self, _account: &str, _secret: &Secret) -> Result<()> {
-        Err(Error::usage(
-            "the secret comes from secret_command; tokex cannot write it there",
-        ))
-    }
-
-    fn delete(&self, _account: &str) -> Result<bool> {
-        Ok(false)
-    }
-
-    fn probe(&self) -> Result<()> {
-        Ok(())
-    }
-
     fn describe(&self) -> Description {
         Description {
             name: "secret_command".into(),
@@ -82,12 +68,12 @@ mod tests {
     #[test]
     fn output_and_failure() {
         let ok = Command::new("printf 'abc\\n'");
-        assert_eq!(ok.get("p").unwrap().expose(), "abc");
-        let e = Command::new("echo leaked; exit 3").get("p").unwrap_err();
+        assert_eq!(ok.read().unwrap().expose(), "abc");
+        let e = Command::new("echo leaked; exit 3").read().unwrap_err();
         assert!(
             e.to_string().contains("failed") && !e.to_string().contains("leaked"),
             "{e}"
         );
-        assert!(Command::new("true").get("p").unwrap_err().is_not_found());
+        assert!(Command::new("true").read().unwrap_err().is_not_found());
     }
 }

@@ -1,6 +1,6 @@
 //! `secret_env = "VAR"`: the secret is in an environment variable (CI, containers). Read only.
 
-use super::{Description, Role, Store};
+use super::{Description, ReadOnly, Role};
 use crate::error::{Error, Result};
 use crate::sensitive::Secret;
 
@@ -16,8 +16,8 @@ impl Env {
     }
 }
 
-impl Store for Env {
-    fn get(&self, _account: &str) -> Result<Secret> {
+impl ReadOnly for Env {
+    fn read(&self) -> Result<Secret> {
         match std::env::var(&self.var) {
             Ok(v) if !v.is_empty() => Ok(Secret::new(v)),
             Ok(_) => Err(Error::not_found(format!(
@@ -33,21 +33,6 @@ impl Store for Env {
                 self.var
             ))),
         }
-    }
-
-    fn set(&self, _account: &str, _secret: &Secret) -> Result<()> {
-        Err(Error::usage(format!(
-            "the secret comes from secret_env {}; tokex cannot write it there",
-            self.var
-        )))
-    }
-
-    fn delete(&self, _account: &str) -> Result<bool> {
-        Ok(false)
-    }
-
-    fn probe(&self) -> Result<()> {
-        Ok(())
     }
 
     fn describe(&self) -> Description {

@@ -35,6 +35,38 @@ pub trait Store: Send + Sync {
     fn describe(&self) -> Description;
 }
 
+/// A source of the secret that tokex reads and never writes (`secret_env`, `secret_command`):
+/// as a [`Store`], writes are refused by name and there is nothing to delete or probe.
+pub trait ReadOnly: Send + Sync {
+    fn read(&self) -> Result<Secret>;
+    fn describe(&self) -> Description;
+}
+
+impl<T: ReadOnly> Store for T {
+    fn get(&self, _account: &str) -> Result<Secret> {
+        self.read()
+    }
+
+    fn set(&self, _account: &str, _secret: &Secret) -> Result<()> {
+        Err(Error::usage(format!(
+            "the secret comes from {}; tokex cannot write it there",
+            ReadOnly::describe(self).name
+        )))
+    }
+
+    fn delete(&self, _account: &str) -> Result<bool> {
+        Ok(false)
+    }
+
+    fn probe(&self) -> Result<()> {
+        Ok(())
+    }
+
+    fn describe(&self) -> Description {
+        ReadOnly::describe(self)
+    }
+}
+
 /// What `status`, `doctor` and messages say about a store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Description {
