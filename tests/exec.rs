@@ -109,3 +109,32 @@ fn a_cmd_that_cannot_start_is_127_or_126_like_a_shell() {
     let out = env.run(&["exec", "p"], "");
     assert_eq!(out.status.code(), Some(2), "no command is a usage error");
 }
+
+#[test]
+fn a_minimum_beyond_the_token_lifetime_is_said_once_and_exchanged_once() {
+    let (fake, env) = env();
+    for _ in 0..3 {
+        let out = env.run(
+            &[
+                "exec",
+                "p",
+                "--min-valid",
+                "2h",
+                "--",
+                "sh",
+                "-c",
+                "printf %s \"$TOKEX_TOKEN\"",
+            ],
+            "",
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(stdout(&out), "exec-token");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with("tokex: p: warning: oauth2 tokens live 1h, so the 2h of validity asked for cannot be met; this one is valid for "),
+            "{err}"
+        );
+    }
+    assert_eq!(fake.count(), 1, "the cached token served every call");
+}

@@ -121,7 +121,7 @@ impl Store for Keyring {
     fn describe(&self) -> Description {
         Description {
             name: self.name().into(),
-            location: format!("{} ({})", self.location, self.choice.why),
+            location: self.location.into(),
             lifetime: self.lifetime,
             role: Role::Vault,
             quiet_read: true,
