@@ -152,9 +152,11 @@ fn a_raw_token_for_a_registry_that_wants_one() {
 fn cargo_login_stores_the_secret_and_logout_deletes_it() {
     let issuer = Issuer::new();
     let registry = Registry::start(true, issuer.validator());
-    let env = Env::keyutils();
-    // Kernel-store entries outlive a test: a name unique to this process.
-    let name = format!("crates-{}", std::process::id());
+    // cargo runs the provider as the test's own user: a private Secret Service, not a keyring
+    // of that user's.
+    let ss = SecretService::start();
+    let env = ss.env();
+    let name = "crates".to_string();
     env.write_config(&profile(
         &name,
         &format!(

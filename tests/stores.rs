@@ -64,33 +64,30 @@ fn secret_service_is_the_default_with_a_session_bus() {
 fn kernel_keyring_round_trip_and_the_key_is_really_there() {
     let e = Env::keyutils();
     let fake = Fake::ok(OK);
-    let name = format!("ku-{}", std::process::id());
     e.write_config(&profile(
-        &name,
+        "ku",
         &format!("provider = \"vmware-csp\"\nurl = \"{}\"", fake.url()),
     ));
-    e.login(&name, "kernel-secret");
-    let desc = format!("keyring:{name}@tokex");
-    let found = std::process::Command::new("keyctl")
-        .args(["search", "@s", "user", &desc])
-        .output();
-    let found = found.expect("keyctl not found: install the keyutils package (see .ci/run)");
+    e.login("ku", "kernel-secret");
+    let keys = e.kernel_keys();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    // In the user keyring, readable by the user in any session, never by others.
     assert!(
-        found.status.success(),
-        "the secret is not in the session keyring"
+        keys[0].contains(" perm 3f1b0000 ") && keys[0].ends_with("user      tokex:ku: 13"),
+        "{keys:?}"
     );
-    e.ok(&["cache", "clear", &name]);
-    assert_eq!(e.ok(&["token", &name]), "at-1\n");
+    e.ok(&["cache", "clear", "ku"]);
+    assert_eq!(e.ok(&["token", "ku"]), "at-1\n");
     assert_eq!(
         fake.request(1).form_value("api_token").as_deref(),
         Some("kernel-secret")
     );
-    e.ok(&["logout", &name]);
-    let gone = std::process::Command::new("keyctl")
-        .args(["search", "@s", "user", &desc])
-        .output()
-        .unwrap();
-    assert!(!gone.status.success(), "logout left the key behind");
+    e.ok(&["logout", "ku"]);
+    assert_eq!(
+        e.kernel_keys(),
+        Vec::<String>::new(),
+        "logout left the key behind"
+    );
 }
 
 #[test]

@@ -187,6 +187,26 @@ fn open(choice: Choice) -> Result<Arc<dyn Store>> {
     )))
 }
 
+/// A store's probe that proves what `login` needs: a scratch entry (never a profile's: profile
+/// names cannot start with `.`) written, read back in full and deleted.
+pub fn probe_by_writing(store: &dyn Store) -> Result<()> {
+    let account = format!(".tokex-probe-{}", std::process::id());
+    let nonce = Secret::new(format!(
+        "probe-{}",
+        time::OffsetDateTime::now_utc().unix_timestamp_nanos()
+    ));
+    store.set(&account, &nonce)?;
+    let back = store.get(&account);
+    let gone = store.delete(&account);
+    if back? != nonce {
+        return Err(Error::op("the probe entry did not read back as written"));
+    }
+    match gone? {
+        true => Ok(()),
+        false => Err(Error::op("the probe entry could not be found to delete")),
+    }
+}
+
 /// The first line of a secret's text, the rest wiped: files and commands may end in a newline.
 fn first_line(mut text: String) -> String {
     let end = text.find(['\n', '\r']).unwrap_or(text.len());

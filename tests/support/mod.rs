@@ -3,7 +3,10 @@
 //! keyring). Nothing here talks to anything but loopback.
 #![allow(dead_code)]
 
+pub mod keyring;
 pub mod tls;
+
+pub use keyring::Session;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -16,13 +19,29 @@ pub struct Env {
     pub dir: tempfile::TempDir,
     pub store_env: Vec<(String, String)>,
     pub extra_env: Vec<(String, String)>,
+    /// tokex runs as this throw-away user (keyutils environments), in this session.
+    pub user: Option<(u32, Session)>,
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if let Some((uid, _)) = self.user {
+            keyring::sweep(uid);
+        }
+    }
 }
 
 impl Env {
-    /// Secrets in the kernel keyring (a private session keyring for this test process).
+    /// Secrets in the kernel keyring of a throw-away user, in whatever session keyring the test
+    /// process has.
     pub fn keyutils() -> Env {
-        private_session_keyring();
-        Env::with_store(vec![("TOKEX_STORE".into(), "keyutils".into())])
+        Env::keyutils_in(Session::Inherit)
+    }
+
+    pub fn keyutils_in(session: Session) -> Env {
+        let mut env = Env::with_store(vec![("TOKEX_STORE".into(), "keyutils".into())]);
+        env.user = Some((keyring::throwaway_uid(), session));
+        env
     }
 
     pub fn with_store(store_env: Vec<(String, String)>) -> Env {
@@ -30,7 +49,15 @@ impl Env {
             dir: tempfile::tempdir().unwrap(),
             store_env,
             extra_env: Vec::new(),
+            user: None,
         }
+    }
+
+    /// The throw-away user's tokex keys as `/proc/keys` lists them.
+    pub fn kernel_keys(&self) -> Vec<String> {
+        self.user
+            .map(|(uid, _)| keyring::tokex_keys(uid))
+            .unwrap_or_default()
     }
 
     pub fn config(&self) -> PathBuf {
@@ -74,7 +101,12 @@ impl Env {
     }
 
     pub fn cmd(&self, args: &[&str]) -> Command {
-        self.tool(env!("CARGO_BIN_EXE_tokex"), args)
+        let mut c = self.tool(env!("CARGO_BIN_EXE_tokex"), args);
+        if let Some((uid, session)) = self.user {
+            keyring::chown_tree(self.dir.path(), uid);
+            keyring::as_user(&mut c, uid, session);
+        }
+        c
     }
 
     /// Another program (git, kubectl, …) with the same isolated environment, so the tokex it
@@ -316,8 +348,10 @@ fn wait_for_name(address: &str, name: &str) {
 }
 
 /// A kernel-keyring env whose profile `name` reads its secret from `$SECRET`.
+/// The secret in `$SECRET` (`secret_env`): no secret store is touched, so tokex runs as the test's
+/// own user.
 pub fn env_with_secret(name: &str, body: &str, secret: &str) -> Env {
-    let mut e = Env::keyutils();
+    let mut e = Env::with_store(vec![("TOKEX_STORE".into(), "keyutils".into())]);
     e.write_config(&profile(name, &format!("{body}\nsecret_env = \"SECRET\"")));
     e.set("SECRET", secret);
     e
