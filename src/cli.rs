@@ -1,7 +1,7 @@
 //! The command tree. These names are what users and their tools type: keep them stable.
 
 use crate::callers::plain::Format;
-use crate::config::{ClientAuth, Grant, ProviderId};
+use crate::config::{ClientAuth, Grant, ProviderId, StoreName};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
@@ -235,6 +235,9 @@ pub struct AddArgs {
     /// Username reported to git and docker
     #[arg(long)]
     pub username: Option<String>,
+    /// Secret store for this profile (default: the config's [defaults] store, TOKEX_STORE, or the platform's)
+    #[arg(long, value_enum)]
+    pub store: Option<StoreName>,
     /// Read the secret from this environment variable instead of the secret store
     #[arg(long)]
     pub secret_env: Option<String>,

@@ -15,9 +15,12 @@ pub struct StoreCheck {
 impl Broker {
     /// Describes the OS store; probes it (without touching any profile's entry) when asked.
     pub fn store_check(&self, probe: bool) -> StoreCheck {
-        let chosen = crate::stores::choice().map(|c| format!("{} ({})", c.kind.name(), c.why));
-        let answers =
-            (probe && chosen.is_ok()).then(|| crate::stores::os_store().and_then(|s| s.probe()));
+        let choice = crate::stores::choice(None);
+        let answers = match &choice {
+            Ok(c) if probe => Some(crate::stores::os_store(*c).and_then(|s| s.probe())),
+            _ => None,
+        };
+        let chosen = choice.map(|c| format!("{} ({})", c.kind.name(), c.why));
         StoreCheck { chosen, answers }
     }
 

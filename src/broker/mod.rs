@@ -64,9 +64,9 @@ pub trait Tokens {
 }
 
 /// Opens the store that holds a profile's secret.
-pub type StoreFor = Box<dyn Fn(&Profile) -> Result<Arc<dyn Store>>>;
+pub type StoreFor = Box<dyn Fn(&Profile) -> Result<Arc<dyn Store>> + Send + Sync>;
 /// Where warnings go (stderr in the program): "say it once" notes that are not failures.
-pub type Notice = Box<dyn Fn(&str)>;
+pub type Notice = Box<dyn Fn(&str) + Send + Sync>;
 
 pub struct Broker {
     config: Config,

@@ -4,14 +4,12 @@
 use super::*;
 use crate::loopback::{Response, Server};
 use crate::stores::memory::Memory;
-use std::cell::RefCell;
-use std::rc::Rc;
 use std::sync::Mutex;
 
 struct World {
     broker: Broker,
     store: Arc<Memory>,
-    notes: Rc<RefCell<Vec<String>>>,
+    notes: Arc<Mutex<Vec<String>>>,
     server: Server,
     seen: Arc<Mutex<Vec<String>>>,
     _dir: tempfile::TempDir,
@@ -42,13 +40,13 @@ fn world(bodies: Vec<(u16, &'static str)>) -> World {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Memory::default());
     let shared = store.clone();
-    let notes = Rc::new(RefCell::new(Vec::new()));
+    let notes = Arc::new(Mutex::new(Vec::new()));
     let sink = notes.clone();
     let broker = Broker::with(
         config,
         Cache::at(dir.path()),
         Box::new(move |_| Ok(shared.clone() as Arc<dyn Store>)),
-        Box::new(move |line| sink.borrow_mut().push(line.to_string())),
+        Box::new(move |line| sink.lock().unwrap().push(line.to_string())),
     );
     World {
         broker,
@@ -153,7 +151,7 @@ fn a_minimum_the_provider_cannot_meet_is_said_once_and_served_from_the_cache() {
         1,
         "no exchange for a minimum no token can meet"
     );
-    let notes = w.notes.borrow().clone();
+    let notes = w.notes.lock().unwrap().clone();
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert!(
         notes[0].starts_with("tokex: p: warning: vcd tokens live 1h, so the 2h"),

@@ -64,6 +64,7 @@ fn from_args(a: AddArgs) -> Profile {
     p.revocation_url = a.revocation_url;
     p.matches = a.matches;
     p.username = a.username;
+    p.store = a.store;
     p.secret_env = a.secret_env;
     p.secret_file = a.secret_file;
     p.secret_command = a.secret_command;

@@ -2,7 +2,7 @@
 //! line and the key), and `profile add|remove` edits that keep the user's other profiles and
 //! comments as they were.
 
-use super::{Config, Profile, check_name};
+use super::{Config, Profile, StoreName, check_name};
 use crate::error::{Error, Result, ResultExt};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -13,7 +13,16 @@ use std::str::FromStr;
 #[serde(deny_unknown_fields)]
 struct File {
     #[serde(default)]
+    defaults: Defaults,
+    #[serde(default)]
     profiles: BTreeMap<String, Profile>,
+}
+
+/// `[defaults]`: what a profile that does not say otherwise uses.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Defaults {
+    store: Option<StoreName>,
 }
 
 impl Config {
@@ -45,7 +54,12 @@ impl Config {
                 None => Error::usage(format!("config {}: {msg}", path.display())),
             }
         };
-        let file: File = toml_edit::de::from_str(text).map_err(at)?;
+        let mut file: File = toml_edit::de::from_str(text).map_err(at)?;
+        for profile in file.profiles.values_mut() {
+            if profile.store.is_none() && !profile.own_source() {
+                profile.store = file.defaults.store;
+            }
+        }
         for (name, profile) in &file.profiles {
             check_name(name).context(format_args!("config {}", path.display()))?;
             profile

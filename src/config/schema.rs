@@ -64,6 +64,26 @@ pub enum CargoAuth {
     Raw,
 }
 
+/// The secret stores a profile's `store` (or `TOKEX_STORE`) may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+#[value(rename_all = "kebab-case")]
+pub enum StoreName {
+    SecretService,
+    Keyutils,
+    Pass,
+}
+
+impl StoreName {
+    pub fn name(self) -> &'static str {
+        match self {
+            StoreName::SecretService => "secret-service",
+            StoreName::Keyutils => "keyutils",
+            StoreName::Pass => "pass",
+        }
+    }
+}
+
 /// One `[profiles.NAME]` table. Keys are the `profile add` flags with `-` written as `_`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -112,6 +132,10 @@ pub struct Profile {
     pub exec_env: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cargo_auth: Option<CargoAuth>,
+    /// The secret store for this profile; else the config's `[defaults] store`, `TOKEX_STORE`,
+    /// or the platform's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<StoreName>,
 }
 
 pub const CSP_DEFAULT_URL: &str = "https://console.cloud.vmware.com";
@@ -143,7 +167,14 @@ impl Profile {
             revocation_url: None,
             exec_env: Vec::new(),
             cargo_auth: None,
+            store: None,
         }
+    }
+
+    /// Whether the profile names its own secret source (`secret_env`, `secret_file`,
+    /// `secret_command`) rather than a secret store.
+    pub fn own_source(&self) -> bool {
+        self.secret_env.is_some() || self.secret_file.is_some() || self.secret_command.is_some()
     }
 
     pub fn grant(&self) -> Grant {
@@ -220,9 +251,10 @@ impl Profile {
             ));
         }
         let sources = [&self.secret_env, &self.secret_file, &self.secret_command];
-        if sources.iter().filter(|s| s.is_some()).count() > 1 {
+        let own = sources.iter().filter(|s| s.is_some()).count();
+        if own + usize::from(self.store.is_some()) > 1 {
             return Err(Error::usage(
-                "choose one of `secret_env`, `secret_file`, `secret_command`",
+                "choose one of `store`, `secret_env`, `secret_file`, `secret_command`",
             ));
         }
         if self

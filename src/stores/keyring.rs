@@ -6,9 +6,6 @@ use crate::error::{Error, Result};
 use crate::sensitive::Secret;
 use std::sync::Arc;
 
-/// An account no profile can have (profile names do not start with `.`), for probes.
-const PROBE_ACCOUNT: &str = ".tokex-probe";
-
 pub struct Keyring {
     inner: Arc<keyring_core::CredentialStore>,
     choice: Choice,
@@ -90,16 +87,19 @@ impl Store for Keyring {
             .map_err(|e| self.failed("writing the secret to", &e))?;
         // A rotated refresh token that did not really land would lock the account out later;
         // find out now, while the caller still holds the old one.
-        let back = entry
-            .get_password()
-            .map_err(|e| self.failed("reading back from", &e))?;
-        if back != secret.expose() {
-            return Err(Error::op(format!(
+        let checked = match entry.get_password() {
+            Ok(back) if back == secret.expose() => Ok(()),
+            Ok(_) => Err(Error::op(format!(
                 "{} did not read back the secret as written",
                 self.name()
-            )));
+            ))),
+            Err(e) => Err(self.failed("reading back from", &e)),
+        };
+        if checked.is_err() {
+            // Nothing half-written stays behind.
+            let _ = entry.delete_credential();
         }
-        Ok(())
+        checked
     }
 
     fn delete(&self, account: &str) -> Result<bool> {
@@ -111,11 +111,7 @@ impl Store for Keyring {
     }
 
     fn probe(&self) -> Result<()> {
-        match self.get(PROBE_ACCOUNT) {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e),
-        }
+        super::probe_by_writing(self)
     }
 
     fn describe(&self) -> Description {

@@ -18,8 +18,10 @@ use std::ffi::CString;
 const PERMISSIONS: u32 = 0x3f1b_0000;
 /// Copies of one key a delete removes at most (one in `@u`, one in the persistent keyring).
 const MAX_COPIES: usize = 4;
-/// The largest secret read back; tokex stores at most 64 KiB.
-const MAX_READ: usize = 64 * 1024 + 1;
+/// The largest payload the kernel's `user` key type holds.
+const MAX_PAYLOAD: usize = 32_767;
+/// A read buffer one byte larger, so a longer key is noticed.
+const MAX_READ: usize = MAX_PAYLOAD + 1;
 
 // keyctl(2) operations and special keyring ids, from <linux/keyctl.h>.
 const KEY_SPEC_THREAD_KEYRING: i64 = -1;
@@ -104,7 +106,9 @@ fn read(id: i64) -> Result<Vec<u8>> {
     .map_err(|e| failed("reading from", &e))? as usize;
     if n > buf.len() {
         zeroize::Zeroize::zeroize(&mut buf);
-        return Err(Error::op("the secret in keyutils is larger than 64 KiB"));
+        return Err(Error::op(format!(
+            "the secret in keyutils is larger than {MAX_PAYLOAD} bytes"
+        )));
     }
     buf.truncate(n);
     Ok(buf)
@@ -145,6 +149,12 @@ impl Store for KeyUtils {
         let desc = description(account)?;
         let kind = c"user";
         let payload = secret.expose().as_bytes();
+        if payload.len() > MAX_PAYLOAD {
+            return Err(Error::usage(format!(
+                "the secret is {} bytes; the kernel keyring keeps at most {MAX_PAYLOAD} in a key: use TOKEX_STORE=pass or secret_file",
+                payload.len()
+            )));
+        }
         // The key is born in this thread's own keyring, so this process possesses it whatever
         // its session keyring (an anonymous `keyctl session -` does not lead to @u) and may set
         // its permissions; linking it into @u then replaces any older key of that name at once.

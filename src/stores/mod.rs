@@ -2,6 +2,7 @@
 //! Service or the Linux kernel keyring, through keyring-core), or, for CI and password managers,
 //! an environment variable, a 0600 file, or a command's output. Never a plaintext file of ours.
 
+mod choice;
 mod command;
 mod env;
 mod file;
@@ -10,10 +11,13 @@ mod keyring;
 mod keyutils;
 #[cfg(test)]
 pub mod memory;
+mod pass;
 #[cfg(target_os = "linux")]
 mod secret_service;
 
-use crate::config::Profile;
+pub use choice::{Choice, choice};
+
+use crate::config::{Profile, StoreName};
 use crate::error::{Error, Result};
 use crate::sensitive::Secret;
 use std::sync::{Arc, OnceLock};
@@ -95,9 +99,7 @@ pub enum Role {
 
 /// Whether `profile` keeps its secret in the OS store rather than a source of its own.
 pub fn in_os_store(profile: &Profile) -> bool {
-    profile.secret_env.is_none()
-        && profile.secret_file.is_none()
-        && profile.secret_command.is_none()
+    !profile.own_source()
 }
 
 /// The store that holds `profile`'s secret.
@@ -109,82 +111,60 @@ pub fn for_profile(profile: &Profile) -> Result<Arc<dyn Store>> {
     } else if let Some(cmd) = &profile.secret_command {
         Ok(Arc::new(command::Command::new(cmd)))
     } else {
-        os_store()
+        os_store(choice(profile.store)?)
     }
 }
 
-/// The OS store chosen for this process and why.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Choice {
-    pub kind: OsStore,
-    pub why: &'static str,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OsStore {
-    SecretService,
-    Keyutils,
-}
-
-impl OsStore {
-    pub fn name(self) -> &'static str {
-        match self {
-            OsStore::SecretService => "secret-service",
-            OsStore::Keyutils => "keyutils",
-        }
-    }
-}
-
-/// `TOKEX_STORE` decides; otherwise the Secret Service when a D-Bus session bus is there (a
-/// desktop login), else the kernel keyring (SSH sessions, containers, servers).
-pub fn choice() -> Result<Choice> {
-    let set = std::env::var("TOKEX_STORE").ok().filter(|v| !v.is_empty());
-    let bus = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|v| !v.is_empty());
-    let (kind, why) = match set.as_deref() {
-        Some("secret-service") => (OsStore::SecretService, "TOKEX_STORE=secret-service"),
-        Some("keyutils") => (OsStore::Keyutils, "TOKEX_STORE=keyutils"),
-        Some(other) => {
-            return Err(Error::usage(format!(
-                "TOKEX_STORE={:?} is not a store: use secret-service or keyutils",
-                other.chars().take(40).collect::<String>()
-            )));
-        }
-        None if bus => (
-            OsStore::SecretService,
-            "default: a D-Bus session bus is present",
-        ),
-        None => (
-            OsStore::Keyutils,
-            "default: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS unset)",
-        ),
-    };
-    Ok(Choice { kind, why })
-}
-
-/// The OS store, opened once per process (the Secret Service costs a D-Bus connection).
-pub fn os_store() -> Result<Arc<dyn Store>> {
-    let choice = choice()?;
-    static OPENED: OnceLock<std::result::Result<Arc<dyn Store>, String>> = OnceLock::new();
-    OPENED
-        .get_or_init(|| open(choice).map_err(|e| e.message().to_string()))
+/// The OS store `choice` names, opened once per process and kind (the Secret Service costs a
+/// D-Bus connection; the default kernel keyring, a test write).
+pub fn os_store(choice: Choice) -> Result<Arc<dyn Store>> {
+    type Opened = OnceLock<std::result::Result<Arc<dyn Store>, (bool, String)>>;
+    static OPENED: [Opened; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    OPENED[choice.kind as usize]
+        .get_or_init(|| {
+            open(choice).map_err(|e| {
+                (
+                    e.kind() == crate::error::Kind::Usage,
+                    e.message().to_string(),
+                )
+            })
+        })
         .clone()
-        .map_err(Error::op)
+        .map_err(|(usage, m)| if usage { Error::usage(m) } else { Error::op(m) })
 }
 
 #[cfg(target_os = "linux")]
 fn open(choice: Choice) -> Result<Arc<dyn Store>> {
     Ok(match choice.kind {
-        OsStore::SecretService => Arc::new(secret_service::open(choice)?),
-        OsStore::Keyutils => Arc::new(keyutils::open(choice)?),
+        StoreName::SecretService => Arc::new(secret_service::open(choice)?),
+        StoreName::Keyutils => {
+            let store = keyutils::open(choice)?;
+            if choice.default {
+                // The default must really take a write, or it is not a default worth having.
+                probe_by_writing(&store).map_err(|e| no_default(&e))?;
+            }
+            Arc::new(store)
+        }
+        StoreName::Pass => Arc::new(pass::Pass),
     })
 }
 
 #[cfg(not(target_os = "linux"))]
 fn open(choice: Choice) -> Result<Arc<dyn Store>> {
-    Err(Error::op(format!(
-        "secret store {} is not available on this platform; give the profile secret_env, secret_file or secret_command",
-        choice.kind.name()
-    )))
+    match choice.kind {
+        StoreName::Pass => Ok(Arc::new(pass::Pass)),
+        other => Err(Error::op(format!(
+            "secret store {} is not available on this platform; use TOKEX_STORE=pass, or give the profile secret_env, secret_file or secret_command",
+            other.name()
+        ))),
+    }
+}
+
+fn no_default(e: &Error) -> Error {
+    Error::op(format!(
+        "no usable secret store: no D-Bus session bus for a Secret Service, and the kernel keyring refused a test write ({}); set TOKEX_STORE=pass (a gpg-encrypted password store), or give the profile secret_env, secret_file or secret_command",
+        e.message()
+    ))
 }
 
 /// A store's probe that proves what `login` needs: a scratch entry (never a profile's: profile

@@ -73,10 +73,13 @@ pub fn tokex_keys(uid: u32) -> Vec<String> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter(|l| l.contains(" tokex:") || l.contains("@tokex:"))
-        // Invalidated (`i`) or dead (`D`) keys wait for the kernel's garbage collector.
+        // Keys not instantiated (no `I`), invalidated (`i`), dead (`D`) or with no references
+        // left are the kernel garbage collector's: no search finds them.
         .filter(|l| {
-            let flags = l.split_whitespace().nth(1).unwrap_or("");
-            !flags.contains('i') && !flags.contains('D')
+            let mut cols = l.split_whitespace().skip(1);
+            let flags = cols.next().unwrap_or("");
+            let usage = cols.next().unwrap_or("0");
+            flags.starts_with('I') && !flags.contains('i') && !flags.contains('D') && usage != "0"
         })
         .map(str::to_string)
         .collect()

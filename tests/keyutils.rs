@@ -1,0 +1,155 @@
+//! The kernel keyring as users meet it: a login in one session and a token in another, from a
+//! plain shell with no session keyring of its own (CI runners, cron, containers, SSH without
+//! pam_keyinit), and after every failure nothing left in `/proc/keys`. Each environment is a
+//! throw-away user, so these tests touch no one's keyrings.
+
+mod support;
+use support::*;
+
+const OK: &str = r#"{"access_token":"at-1","token_type":"Bearer","expires_in":3600}"#;
+
+fn env_in(session: Session, fake: &Fake) -> Env {
+    let e = Env::keyutils_in(session);
+    e.write_config(&profile(
+        "p",
+        &format!("provider = \"vmware-csp\"\nurl = \"{}\"", fake.url()),
+    ));
+    e
+}
+
+/// Whether this test process has no session keyring of its own, so a child falls back to its
+/// user's `_uid_ses.UID` (the state of CI runners and cron jobs).
+fn harness_in_fallback(e: &Env) -> bool {
+    let mut c = std::process::Command::new("keyctl");
+    c.args(["rdescribe", "@s"]);
+    support::keyring::as_user(&mut c, e.user.unwrap().0, Session::Inherit);
+    let out = c
+        .output()
+        .expect("keyctl: install the keyutils package (see .ci/run)");
+    String::from_utf8_lossy(&out.stdout).contains("_uid_ses.")
+}
+
+fn login_then_token_in_another_process(e: &Env, fake: &Fake) {
+    let out = e.run(&["login", "p", "--stdin"], "kernel-secret\n");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("stored in keyutils"),
+        "{}",
+        stderr(&out)
+    );
+    e.ok(&["cache", "clear", "p"]);
+    assert_eq!(e.ok(&["token", "p"]), "at-1\n");
+    assert_eq!(
+        fake.request(fake.count() - 1)
+            .form_value("api_token")
+            .as_deref(),
+        Some("kernel-secret")
+    );
+}
+
+#[test]
+fn a_fresh_session_keyring_for_each_process() {
+    // `keyctl session - tokex …` for every call: login and token never share a session keyring,
+    // as two SSH logins of one user do not.
+    let fake = Fake::ok(OK);
+    let e = env_in(Session::Fresh, &fake);
+    login_then_token_in_another_process(&e, &fake);
+    e.ok(&["logout", "p"]);
+    assert_eq!(e.kernel_keys(), Vec::<String>::new());
+}
+
+#[test]
+fn a_plain_shell_without_a_session_keyring() {
+    let fake = Fake::ok(OK);
+    let e = env_in(Session::Inherit, &fake);
+    if !harness_in_fallback(&e) {
+        // CI's second pass runs the suite inside `keyctl session -`; the first pass, outside
+        // any session keyring, is the one that exercises the fallback here.
+        eprintln!("this run has a session keyring: the fallback case runs in the other CI pass");
+    }
+    login_then_token_in_another_process(&e, &fake);
+    let status = e.ok(&["status", "p"]);
+    assert!(
+        status.contains("p: provider vmware-csp; secret stored"),
+        "{status}"
+    );
+    e.ok(&["logout", "p"]);
+    assert_eq!(e.kernel_keys(), Vec::<String>::new(), "logout left the key");
+}
+
+#[test]
+fn stored_in_a_session_read_from_a_plain_shell_and_back() {
+    let fake = Fake::ok(OK);
+    let mut e = env_in(Session::Fresh, &fake);
+    e.login("p", "from-a-session");
+    e.user = e.user.map(|(uid, _)| (uid, Session::Inherit));
+    e.ok(&["cache", "clear", "p"]);
+    assert_eq!(e.ok(&["token", "p"]), "at-1\n");
+    assert_eq!(
+        fake.request(fake.count() - 1)
+            .form_value("api_token")
+            .as_deref(),
+        Some("from-a-session")
+    );
+    // And logout from the plain shell removes what the session stored.
+    let out = e.run(&["logout", "p"], "");
+    assert!(
+        stderr(&out).contains("secret and cached token removed"),
+        "{}",
+        stderr(&out)
+    );
+    e.user = e.user.map(|(uid, _)| (uid, Session::Fresh));
+    let out = e.run(&["token", "p"], "");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(e.kernel_keys(), Vec::<String>::new());
+}
+
+#[test]
+fn failures_leave_nothing_in_the_kernel() {
+    let fake = Fake::new(vec![Response::json(
+        400,
+        r#"{"moduleCode":340,"message":"invalid_grant: Invalid refresh token"}"#,
+    )]);
+    for session in [Session::Inherit, Session::Fresh] {
+        let e = env_in(session, &fake);
+        // Refused by the server: not stored.
+        let out = e.run(&["login", "p", "--stdin"], "refused-secret\n");
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert_eq!(e.kernel_keys(), Vec::<String>::new(), "{session:?}");
+        // Larger than the kernel lets an ordinary user keep (20000 bytes by default), and larger
+        // than a key holds at all: one line naming the limit, nothing stored.
+        for (size, code, why) in [(25_000, 1, "quota"), (40_000, 2, "at most 32767")] {
+            let big = "x".repeat(size);
+            let out = e.run(
+                &["login", "p", "--stdin", "--no-verify"],
+                &format!("{big}\n"),
+            );
+            assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
+            let err = stderr(&out);
+            assert_eq!(err.lines().count(), 1, "{err}");
+            assert!(err.contains(why), "{err}");
+            assert!(!err.contains("xxxx"));
+            assert_eq!(e.kernel_keys(), Vec::<String>::new(), "{session:?}");
+        }
+    }
+}
+
+#[test]
+fn a_16_kb_secret_reads_back_exactly() {
+    let fake = Fake::ok(OK);
+    let e = env_in(Session::Fresh, &fake);
+    let secret: String = (0..16 * 1024)
+        .map(|i| (b'a' + (i % 26) as u8) as char)
+        .collect();
+    let out = e.run(
+        &["login", "p", "--stdin", "--no-verify"],
+        &format!("{secret}\n"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(e.ok(&["token", "p"]), "at-1\n");
+    assert_eq!(
+        fake.request(0).form_value("api_token").as_deref(),
+        Some(secret.as_str())
+    );
+    e.ok(&["logout", "p"]);
+}
