@@ -153,3 +153,27 @@ fn a_16_kb_secret_reads_back_exactly() {
     );
     e.ok(&["logout", "p"]);
 }
+
+#[test]
+fn the_same_scenarios_with_the_suite_inside_a_session_keyring() {
+    // The suite's own state decides what `Session::Inherit` means: run these tests again from
+    // inside `keyctl session -`, so both situations are tested by one `cargo test`.
+    if std::env::var_os("TOKEX_TEST_IN_SESSION").is_some() {
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new("keyctl")
+        .args(["session", "-"])
+        .arg(&exe)
+        .args(["--skip", "the_same_scenarios", "--test-threads", "2"])
+        .env("TOKEX_TEST_IN_SESSION", "1")
+        .output()
+        .expect("keyctl: install the keyutils package (see .ci/run)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("test result: ok. 5 passed"), "{text}");
+}

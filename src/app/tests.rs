@@ -117,7 +117,7 @@ fn login_status_token_logout_with_streams() {
     let r = w.run(&["status", "csp"], "");
     assert!(
         r.stdout
-            .contains("csp: provider vmware-csp; secret stored; cached token valid until "),
+            .contains("csp: provider vmware-csp; secret stored in memory (this test's memory; kept until the test ends); cached token valid until "),
         "{}",
         r.stdout
     );

@@ -27,7 +27,10 @@ pub fn run(broker: &Broker, only: Option<&str>, io: &mut Io) -> Result<()> {
         let source = &status.secret.source;
         let own = source.role == Role::Vault;
         let secret = match &status.secret.state {
-            SecretState::Present if own => "stored".to_string(),
+            SecretState::Present if own => format!(
+                "stored in {} ({}; kept {})",
+                source.name, source.location, source.lifetime
+            ),
             SecretState::Present => format!("from {} (set)", source.name),
             SecretState::Missing(_) if own => format!("missing (run `tokex login {name}`)"),
             SecretState::Missing(_) => format!("from {} (not set)", source.name),

@@ -2,10 +2,11 @@
 //! `tokex:PROFILE` in the user keyring `@u`, with permissions `0x3f1b0000` (possessor: all;
 //! same user: view, read, search, link), so every process of the user finds it whichever
 //! session keyring it has: a login session, `keyctl session -`, or none (cron, containers, SSH
-//! without pam_keyinit, whose fallback `_uid_ses.UID` cannot link into the persistent keyring).
-//! Where this process may link into the persistent keyring, the key is linked there too, which
-//! keeps it after the user's last process exits, for 3 days of disuse. Never a session keyring:
-//! it dies with the shell. Every keyring is gone at reboot.
+//! without pam_keyinit, which run under the fallback `_uid_ses.UID`).
+//! The key is linked into the user's persistent keyring too (reached through this thread's own
+//! keyring, which works from a fallback session as well), which keeps it after the user's last
+//! process exits, for 3 days of disuse. Never a session keyring: it dies with the shell, and
+//! other processes share it. Every keyring is gone at reboot.
 //!
 //! A write is read back; a write that fails invalidates the key, so nothing is left anywhere.
 
@@ -25,7 +26,6 @@ const MAX_READ: usize = MAX_PAYLOAD + 1;
 
 // keyctl(2) operations and special keyring ids, from <linux/keyctl.h>.
 const KEY_SPEC_THREAD_KEYRING: i64 = -1;
-const KEY_SPEC_SESSION_KEYRING: i64 = -3;
 /// Named by this special id, `@u` and the keys in it are possessed by the caller, whatever its
 /// session keyring; by its serial number they may not be (a fallback session's are not).
 const KEY_SPEC_USER_KEYRING: i64 = -4;
@@ -60,10 +60,10 @@ fn keyctl(op: i64, a: i64, b: i64, c: i64, d: i64) -> std::io::Result<i64> {
     }
 }
 
-/// The persistent keyring's serial, linked into the session keyring (a fallback session may
-/// get it but not write to it; see `set`).
+/// The persistent keyring's serial, linked into this thread's own keyring, which possesses it
+/// for this process whatever its session keyring, and changes no keyring another process uses.
 fn persistent() -> Option<i64> {
-    keyctl(KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_SESSION_KEYRING, 0, 0).ok()
+    keyctl(KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_THREAD_KEYRING, 0, 0).ok()
 }
 
 fn search(ring: i64, desc: &CString) -> Result<Option<i64>> {
@@ -181,7 +181,7 @@ impl Store for KeyUtils {
             keyctl(KEYCTL_LINK, id, KEY_SPEC_USER_KEYRING, 0, 0)
                 .map_err(|e| failed("writing the secret to", &e))?;
             if let Some(p) = persistent() {
-                // Refused from a fallback session: the key in @u serves then.
+                // Where the kernel has no persistent keyrings, the key in @u serves alone.
                 let _ = keyctl(KEYCTL_LINK, id, p, 0, 0);
             }
             let mut back = read(id)?;
@@ -222,10 +222,10 @@ impl Store for KeyUtils {
         Description {
             name: "keyutils".into(),
             location: format!(
-                "the kernel keyring: your user keyring @u, and your persistent keyring where this session may link to it; {}",
+                "the kernel keyring: your user keyring @u and your persistent keyring; {}",
                 self.choice.why
             ),
-            lifetime: "until reboot (volatile; without the persistent keyring, until your last process exits)",
+            lifetime: "until reboot, or 3 days unused after your last process exits (volatile)",
             role: Role::Vault,
             quiet_read: true,
         }

@@ -36,17 +36,21 @@ impl Drop for Ran {
 
 /// Runs `pass ARGS` with `input` on stdin, bounded by [`TIMEOUT`].
 fn pass(args: &[&str], input: Option<&[u8]>) -> Result<Ran> {
-    let mut child = Command::new("pass")
+    run("pass", args, input)
+}
+
+fn run(program: &str, args: &[&str], input: Option<&[u8]>) -> Result<Ran> {
+    let mut child = Command::new(program)
         .args(args)
         .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::op(
-                "pass is not installed (apt install pass, brew install pass), or choose another store with TOKEX_STORE",
-            ),
-            _ => Error::op(format!("pass could not start: {e}")),
+            std::io::ErrorKind::NotFound => Error::op(format!(
+                "{program} is not installed (apt install pass, brew install pass), or choose another store with TOKEX_STORE"
+            )),
+            _ => Error::op(format!("{program} could not start: {e}")),
         })?;
     if let (Some(bytes), Some(mut stdin)) = (input, child.stdin.take()) {
         // A few KiB fit the pipe; pass reads them all before gpg runs.
@@ -77,7 +81,7 @@ fn pass(args: &[&str], input: Option<&[u8]>) -> Result<Ran> {
                 let _ = child.kill();
                 let _ = child.wait();
                 return Err(Error::op(format!(
-                    "pass did not answer within {}s: gpg is probably waiting for the key's passphrase on a pinentry nobody sees; unlock the key in a terminal first (`pass show {}`), or use gpg-agent with a cached passphrase",
+                    "{program} did not answer within {}s: gpg is probably waiting for the key's passphrase on a pinentry nobody sees; unlock the key in a terminal first (`pass show {}`), or use gpg-agent with a cached passphrase",
                     TIMEOUT.as_secs(),
                     args.last().unwrap_or(&"")
                 )));
@@ -97,13 +101,15 @@ fn failed(what: &str, ran: &Ran) -> Error {
     let said = ran.stderr.to_ascii_lowercase();
     let why = if said.contains("pass init") {
         "the password store is not initialised: run `pass init YOUR-GPG-KEY-ID`".to_string()
-    } else if said.contains("no secret key") {
+    } else if said.contains("no secret key") && !holds_secret_key() {
         "gpg has no secret key to decrypt it (is GNUPGHOME the keyring that holds it?)".to_string()
-    } else if said.contains("pinentry")
+    } else if said.contains("no secret key")
+        || said.contains("pinentry")
         || said.contains("inappropriate ioctl")
         || said.contains("cancel")
     {
-        "gpg needs the key's passphrase and cannot ask for it here (no terminal or pinentry): unlock it in a terminal first, or use gpg-agent with a cached passphrase".to_string()
+        // gpg says "No secret key" too when the key is there but its passphrase cannot be asked.
+        "gpg needs the key's passphrase and cannot ask for it here (no terminal or pinentry): unlock it in a terminal first (`pass show` there), or let gpg-agent cache it".to_string()
     } else {
         let line = ran
             .stderr
@@ -113,6 +119,20 @@ fn failed(what: &str, ran: &Ran) -> Error {
         line.chars().take(200).collect()
     };
     Error::op(format!("{what} pass: {why}"))
+}
+
+/// Whether gpg holds any secret key at all, to tell a missing key from a locked one.
+fn holds_secret_key() -> bool {
+    run(
+        "gpg",
+        &["--batch", "--list-secret-keys", "--with-colons"],
+        None,
+    )
+    .is_ok_and(|r| {
+        String::from_utf8_lossy(&r.stdout)
+            .lines()
+            .any(|l| l.starts_with("sec:"))
+    })
 }
 
 impl Store for Pass {

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod keyring;
+pub mod pass;
 pub mod tls;
 
 pub use keyring::Session;
