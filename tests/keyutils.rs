@@ -175,5 +175,26 @@ fn the_same_scenarios_with_the_suite_inside_a_session_keyring() {
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(text.contains("test result: ok. 5 passed"), "{text}");
+    assert!(text.contains("test result: ok. 6 passed"), "{text}");
+}
+
+#[test]
+fn logout_also_removes_a_key_an_older_tokex_left_in_the_session_keyring() {
+    let fake = Fake::ok(OK);
+    let e = env_in(Session::Fresh, &fake);
+    // What tokex 0.1 (keyring-core's keyutils store) wrote: `keyring:PROFILE@tokex`, linked into
+    // the persistent keyring. Planted by the same user in a session of its own.
+    let (uid, _) = e.user.unwrap();
+    let mut plant = std::process::Command::new("sh");
+    plant.args(["-c", "echo old-secret | keyctl padd user keyring:p@tokex \"$(keyctl get_persistent @s)\" >/dev/null"]);
+    support::keyring::as_user(&mut plant, uid, Session::Fresh);
+    assert!(plant.status().unwrap().success());
+    assert_eq!(e.kernel_keys().len(), 1, "{:?}", e.kernel_keys());
+    let out = e.run(&["logout", "p"], "");
+    assert!(
+        stderr(&out).contains("secret and cached token removed"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(e.kernel_keys(), Vec::<String>::new());
 }

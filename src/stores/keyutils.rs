@@ -133,6 +133,30 @@ fn failed(what: &str, e: &std::io::Error) -> Error {
     ))
 }
 
+/// tokex before 0.2 kept keys as keyring-core does, `keyring:PROFILE@tokex`, in the session or
+/// persistent keyring: `logout` removes those too, or says which one it could not.
+fn legacy_delete(account: &str) -> Result<bool> {
+    const KEY_SPEC_SESSION_KEYRING: i64 = -3;
+    let desc = CString::new(format!("keyring:{account}@tokex"))
+        .map_err(|_| Error::usage("a profile name cannot contain a NUL byte"))?;
+    let mut deleted = false;
+    for ring in [Some(KEY_SPEC_SESSION_KEYRING), persistent()]
+        .into_iter()
+        .flatten()
+    {
+        if let Some(id) = search(ring, &desc)? {
+            keyctl(KEYCTL_INVALIDATE, id, 0, 0, 0).map_err(|e| {
+                failed(
+                    &format!("deleting the older key {id} (keyctl invalidate {id}) from"),
+                    &e,
+                )
+            })?;
+            deleted = true;
+        }
+    }
+    Ok(deleted)
+}
+
 impl Store for KeyUtils {
     fn get(&self, account: &str) -> Result<Secret> {
         let Some(id) = find(account)? else {
@@ -201,7 +225,7 @@ impl Store for KeyUtils {
     }
 
     fn delete(&self, account: &str) -> Result<bool> {
-        let mut deleted = false;
+        let mut deleted = legacy_delete(account)?;
         for _ in 0..MAX_COPIES {
             let Some(id) = find(account)? else {
                 return Ok(deleted);
