@@ -189,3 +189,37 @@ fn a_key_nobody_can_unlock_is_a_clear_line_not_a_hang() {
     );
     assert_eq!(walk(&store.store_dir()), [".gpg-id"]);
 }
+
+#[test]
+fn a_gpg_that_never_answers_is_cut_off() {
+    // gpg stuck on a pinentry nobody sees, as a `gpg` first on PATH that never returns: tokex
+    // gives up within TOKEX_PASS_TIMEOUT, kills pass and everything it started, and says why.
+    let store = PassStore::new();
+    let shim = tempfile::tempdir().unwrap();
+    let gpg = shim.path().join("gpg");
+    std::fs::write(&gpg, "#!/bin/sh\nexec sleep 600\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&gpg, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let fake = Fake::ok(OK);
+    let mut e = store.env();
+    e.set("TOKEX_PASS_TIMEOUT", "2");
+    e.set(
+        "PATH",
+        &format!("{}:/usr/local/bin:/usr/bin:/bin", path_str(shim.path())),
+    );
+    e.write_config(&csp(&fake));
+    let started = std::time::Instant::now();
+    one_line_failure(
+        &e,
+        &["login", "p", "--stdin", "--no-verify"],
+        "s3cret-canary\n",
+        1,
+        "pass did not answer within 2s",
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    let stuck = std::process::Command::new("pgrep")
+        .args(["-f", &path_str(&gpg)])
+        .output()
+        .unwrap();
+    assert!(stuck.stdout.is_empty(), "the stuck gpg was left running");
+}

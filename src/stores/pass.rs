@@ -13,8 +13,17 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Long enough for gpg to decrypt with a cached or empty passphrase; a pinentry nobody can
-/// answer is cut off.
+/// answer is cut off. `TOKEX_PASS_TIMEOUT` (seconds, 1 to 300) changes it, e.g. for a smartcard.
 const TIMEOUT: Duration = Duration::from_secs(20);
+
+fn timeout() -> Duration {
+    std::env::var("TOKEX_PASS_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|s| (1..=300).contains(s))
+        .map(Duration::from_secs)
+        .unwrap_or(TIMEOUT)
+}
 
 pub struct Pass;
 
@@ -40,8 +49,11 @@ fn pass(args: &[&str], input: Option<&[u8]>) -> Result<Ran> {
 }
 
 fn run(program: &str, args: &[&str], input: Option<&[u8]>) -> Result<Ran> {
+    use std::os::unix::process::CommandExt;
     let mut child = Command::new(program)
         .args(args)
+        // Its own process group, so a timeout stops gpg and its pinentry along with pass.
+        .process_group(0)
         .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -72,17 +84,20 @@ fn run(program: &str, args: &[&str], input: Option<&[u8]>) -> Result<Ran> {
             String::from_utf8_lossy(&buf).into_owned()
         })
     });
-    let deadline = Instant::now() + TIMEOUT;
+    let limit = timeout();
+    let deadline = Instant::now() + limit;
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
             Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
             Ok(None) => {
-                let _ = child.kill();
+                // SAFETY: kill(2) on the process group this call created; no memory involved.
+                unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
                 let _ = child.wait();
+                // The readers end when the group's last pipe closes; nobody waits for them.
                 return Err(Error::op(format!(
-                    "{program} did not answer within {}s: gpg is probably waiting for the key's passphrase on a pinentry nobody sees; unlock the key in a terminal first (`pass show {}`), or use gpg-agent with a cached passphrase",
-                    TIMEOUT.as_secs(),
+                    "{program} did not answer within {}s: gpg is probably waiting for the key's passphrase on a pinentry nobody sees; unlock the key in a terminal first (`pass show {}`), or use gpg-agent with a cached passphrase (TOKEX_PASS_TIMEOUT sets the limit)",
+                    limit.as_secs(),
                     args.last().unwrap_or(&"")
                 )));
             }
