@@ -175,7 +175,7 @@ fn the_same_scenarios_with_the_suite_inside_a_session_keyring() {
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(text.contains("test result: ok. 6 passed"), "{text}");
+    assert!(text.contains("test result: ok. 7 passed"), "{text}");
 }
 
 #[test]
@@ -197,4 +197,27 @@ fn logout_also_removes_a_key_an_older_tokex_left_in_the_session_keyring() {
         stderr(&out)
     );
     assert_eq!(e.kernel_keys(), Vec::<String>::new());
+}
+
+#[test]
+fn a_session_bus_that_does_not_answer_leaves_the_default_to_the_kernel_keyring() {
+    let fake = Fake::ok(OK);
+    let mut e = env_in(Session::Fresh, &fake);
+    e.store_env = vec![(
+        "DBUS_SESSION_BUS_ADDRESS".into(),
+        "unix:path=/nonexistent/bus".into(),
+    )];
+    let out = e.run(&["login", "p", "--stdin"], "via-default\n");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("stored in keyutils"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("default: no Secret Service answers on the session bus"),
+        "{}",
+        stderr(&out)
+    );
+    e.ok(&["logout", "p"]);
 }

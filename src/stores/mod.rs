@@ -136,6 +136,19 @@ pub fn os_store(choice: Choice) -> Result<Arc<dyn Store>> {
 #[cfg(target_os = "linux")]
 fn open(choice: Choice) -> Result<Arc<dyn Store>> {
     Ok(match choice.kind {
+        // A session bus address whose bus does not answer (an SSH login that kept a desktop's
+        // variables): the default moves on to the kernel keyring, as if there were no bus.
+        StoreName::SecretService if choice.default => match secret_service::open(choice) {
+            Ok(store) => Arc::new(store),
+            Err(e) => {
+                crate::log::debug(|| format!("{}; trying the kernel keyring", e.message()));
+                return open(Choice {
+                    kind: StoreName::Keyutils,
+                    why: "default: no Secret Service answers on the session bus",
+                    default: true,
+                });
+            }
+        },
         StoreName::SecretService => Arc::new(secret_service::open(choice)?),
         StoreName::Keyutils => {
             let store = keyutils::open(choice)?;
