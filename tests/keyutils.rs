@@ -37,14 +37,15 @@ fn login_then_token_in_another_process(e: &Env, fake: &Fake) {
         "{}",
         stderr(&out)
     );
+    token_presents(e, fake, "kernel-secret");
+}
+
+/// A fresh `tokex token` (cache cleared) presents `secret` at the endpoint.
+fn token_presents(e: &Env, fake: &Fake, secret: &str) {
     e.ok(&["cache", "clear", "p"]);
     assert_eq!(e.ok(&["token", "p"]), "at-1\n");
-    assert_eq!(
-        fake.request(fake.count() - 1)
-            .form_value("api_token")
-            .as_deref(),
-        Some("kernel-secret")
-    );
+    let last = fake.request(fake.count() - 1);
+    assert_eq!(last.form_value("api_token").as_deref(), Some(secret));
 }
 
 #[test]
@@ -83,14 +84,7 @@ fn stored_in_a_session_read_from_a_plain_shell_and_back() {
     let mut e = env_in(Session::Fresh, &fake);
     e.login("p", "from-a-session");
     e.user = e.user.map(|(uid, _)| (uid, Session::Inherit));
-    e.ok(&["cache", "clear", "p"]);
-    assert_eq!(e.ok(&["token", "p"]), "at-1\n");
-    assert_eq!(
-        fake.request(fake.count() - 1)
-            .form_value("api_token")
-            .as_deref(),
-        Some("from-a-session")
-    );
+    token_presents(&e, &fake, "from-a-session");
     // And logout from the plain shell removes what the session stored.
     let out = e.run(&["logout", "p"], "");
     assert!(
