@@ -164,7 +164,7 @@ pub enum Command {
     Cache(CacheCmd),
     /// Run an offline demonstration against built-in loopback fakes of all six providers
     #[command(
-        after_help = "Example: tokex demo\nProfiles, secrets and tokens of the demo live in a temporary directory and a private kernel keyring, and are removed at the end."
+        after_help = "Example: tokex demo\nProfiles and tokens of the demo live in a temporary directory; its secrets (a demo string) go to your secret store under demo-…-PID names, and logout removes them at the end."
     )]
     Demo,
 }

@@ -1,7 +1,8 @@
 //! `tokex demo`: the whole job, offline. Fakes of all six providers' token endpoints run on
 //! loopback inside this process; the real `tokex` binary, with a throw-away config and cache,
-//! adds a profile for each, logs in (the demo secret goes to the real secret store), prints
-//! tokens and an ExecCredential, shows the cache at work, and logs out again.
+//! adds a profile for each (named `demo-…-PID`, so no profile of the user's is touched), logs in
+//! (the demo secret goes to the real secret store), prints tokens and an ExecCredential, shows
+//! the cache at work, and logs out again, which removes every demo secret.
 
 use crate::error::{Error, Result};
 use crate::loopback::{Request, Response, Server};
@@ -143,7 +144,6 @@ pub fn run() -> Result<()> {
     .map_err(|e| Error::op(format!("demo: cannot start the loopback server: {e}")))?;
     let url = server.url();
     let _ = base.set(url.clone());
-    join_private_session_keyring();
     let dir =
         tempfile::tempdir().map_err(|e| Error::op(format!("demo: temporary directory: {e}")))?;
     let exe = std::env::current_exe().map_err(|e| Error::op(format!("demo: {e}")))?;
@@ -247,23 +247,4 @@ pub fn run() -> Result<()> {
         names.len()
     );
     Ok(())
-}
-
-/// Gives the demo's children a fresh kernel session keyring, so the demo secret never lands in
-/// the user's own keyring, and the kernel store works even where the login set up no session
-/// keyring (containers). Harmless when the store is the Secret Service.
-fn join_private_session_keyring() {
-    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
-    // SAFETY: KEYCTL_JOIN_SESSION_KEYRING with a null name creates and joins an anonymous
-    // session keyring for this process; it reads no memory of ours.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_keyctl,
-            KEYCTL_JOIN_SESSION_KEYRING,
-            std::ptr::null::<libc::c_char>(),
-        )
-    };
-    if r < 0 {
-        crate::log::debug(|| "demo: no private session keyring (keyctl refused)".into());
-    }
 }

@@ -376,4 +376,6 @@ fn demo_runs_offline() {
     for p in ["vcd", "csp", "virtana", "oneaccess", "idc", "oauth2"] {
         assert!(out.contains(&format!("demo-{p}-token-")), "{p}: {out}");
     }
+    // Every demo secret was removed from the (throw-away user's) kernel keyring.
+    assert_eq!(e.kernel_keys(), Vec::<String>::new());
 }
