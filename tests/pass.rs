@@ -197,7 +197,13 @@ fn a_gpg_that_never_answers_is_cut_off() {
     let store = PassStore::new();
     let shim = tempfile::tempdir().unwrap();
     let gpg = shim.path().join("gpg");
-    std::fs::write(&gpg, "#!/bin/sh\nexec sleep 600\n").unwrap();
+    // The stuck "gpg" notes its pid (exec keeps it for the sleep), so the test can see it die.
+    let pidfile = shim.path().join("pid");
+    let script = format!(
+        "#!/bin/sh\necho $$ > {}\nexec sleep 600\n",
+        path_str(&pidfile)
+    );
+    std::fs::write(&gpg, script).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&gpg, std::fs::Permissions::from_mode(0o755)).unwrap();
     let fake = Fake::ok(OK);
@@ -222,4 +228,15 @@ fn a_gpg_that_never_answers_is_cut_off() {
         .output()
         .unwrap();
     assert!(stuck.stdout.is_empty(), "the stuck gpg was left running");
+    let pid = std::fs::read_to_string(&pidfile).expect("the stuck gpg never ran");
+    let proc_dir = std::path::PathBuf::from(format!("/proc/{}", pid.trim()));
+    // Killed with pass's process group; reaped by init within moments.
+    for _ in 0..100 {
+        let state = std::fs::read_to_string(proc_dir.join("stat")).unwrap_or_default();
+        if state.is_empty() || state.contains(") Z ") {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("the stuck gpg (pid {}) was left running", pid.trim());
 }

@@ -35,9 +35,6 @@ impl Broker {
 
     /// Whether any profile keeps its secret in the OS store.
     pub fn uses_os_store(&self) -> bool {
-        self.config()
-            .profiles
-            .values()
-            .any(crate::stores::in_os_store)
+        self.config().profiles.values().any(|p| !p.own_source())
     }
 }

@@ -62,7 +62,10 @@ fn read_secret(name: &str, from_stdin: bool, io: &mut Io) -> Result<Secret> {
             "stdin is not a terminal: pass the secret on stdin with --stdin",
         ));
     };
-    Ok(Secret::new(text.trim().to_string()))
+    let secret = Secret::new(text.trim().to_string());
+    let mut text = text;
+    zeroize::Zeroize::zeroize(&mut text);
+    Ok(secret)
 }
 
 pub fn logout(broker: &Broker, name: &str, revoke: bool, io: &mut Io) -> Result<()> {

@@ -20,7 +20,7 @@ pub use choice::{Choice, choice};
 use crate::config::{Profile, StoreName};
 use crate::error::{Error, Result};
 use crate::sensitive::Secret;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
 
 /// The keyring service name; the account is the profile name.
 pub const SERVICE: &str = "tokex";
@@ -97,11 +97,6 @@ pub enum Role {
     ReadOnly,
 }
 
-/// Whether `profile` keeps its secret in the OS store rather than a source of its own.
-pub fn in_os_store(profile: &Profile) -> bool {
-    !profile.own_source()
-}
-
 /// The store that holds `profile`'s secret.
 pub fn for_profile(profile: &Profile) -> Result<Arc<dyn Store>> {
     if let Some(var) = &profile.secret_env {
@@ -115,22 +110,30 @@ pub fn for_profile(profile: &Profile) -> Result<Arc<dyn Store>> {
     }
 }
 
-/// The OS store `choice` names, opened once per process and kind (the Secret Service costs a
-/// D-Bus connection; the default kernel keyring, a test write).
+/// The OS store `choice` names, opened once per process and choice (the Secret Service costs a
+/// D-Bus connection; the default kernel keyring, a test write). Keyed by the whole choice, not
+/// the kind alone: a store named by a profile is not tested as a default, and each one
+/// describes why it was chosen.
 pub fn os_store(choice: Choice) -> Result<Arc<dyn Store>> {
-    type Opened = OnceLock<std::result::Result<Arc<dyn Store>, (bool, String)>>;
-    static OPENED: [Opened; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-    OPENED[choice.kind as usize]
-        .get_or_init(|| {
-            open(choice).map_err(|e| {
+    type Opened = (Choice, std::result::Result<Arc<dyn Store>, (bool, String)>);
+    static OPENED: Mutex<Vec<Opened>> = Mutex::new(Vec::new());
+    let mut opened = OPENED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let found = match opened.iter().find(|(c, _)| *c == choice) {
+        Some((_, result)) => result.clone(),
+        None => {
+            let result = open(choice).map_err(|e| {
                 (
                     e.kind() == crate::error::Kind::Usage,
                     e.message().to_string(),
                 )
-            })
-        })
-        .clone()
-        .map_err(|(usage, m)| if usage { Error::usage(m) } else { Error::op(m) })
+            });
+            opened.push((choice, result.clone()));
+            result
+        }
+    };
+    found.map_err(|(usage, m)| if usage { Error::usage(m) } else { Error::op(m) })
 }
 
 #[cfg(target_os = "linux")]

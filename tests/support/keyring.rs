@@ -27,7 +27,11 @@ pub fn throwaway_uid() -> u32 {
         "the keyutils tests run tokex as throw-away user ids, so they need root (as CI runs them): run `sudo cargo test`"
     );
     let n = NEXT.fetch_add(1, Ordering::SeqCst);
-    700_000 + (std::process::id() % 5_000) * 40 + n % 40
+    assert!(
+        n < 200,
+        "more than 200 keyutils environments in one test binary"
+    );
+    700_000 + (std::process::id() % 5_000) * 200 + n
 }
 
 /// `cmd` as user `uid` (group `uid`, no supplementary groups), in `session`.
