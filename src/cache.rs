@@ -7,8 +7,7 @@ use crate::fsutil;
 use crate::sensitive::Secret;
 use crate::token::Token;
 use serde::{Deserialize, Serialize};
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
@@ -137,9 +136,9 @@ impl Cache {
             expires_at: token.expires_at.unix_timestamp(),
         };
         let mut bytes = serde_json::to_vec(&entry).unwrap_or_default();
-        let result = self.ensure_dir().and_then(|()| {
-            fsutil::write_atomic(&path, &bytes, 0o600, 0o700).map_err(|e| e.to_string())
-        });
+        let result = self
+            .ensure_dir()
+            .and_then(|()| fsutil::write_atomic(&path, &bytes).map_err(|e| e.to_string()));
         zeroize::Zeroize::zeroize(&mut bytes);
         if let Err(e) = result {
             crate::log::debug(|| {
@@ -172,15 +171,7 @@ impl Cache {
             crate::log::debug(|| format!("cache unusable ({e}); no lock, no cache"));
             return Ok(None);
         }
-        let file = match OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&path)
-        {
+        let file = match crate::platform::open_lock_file(&path) {
             Ok(f) => f,
             Err(e) => {
                 crate::log::debug(|| format!("lock {}: {e}; going on without it", path.display()));
@@ -219,7 +210,7 @@ impl Cache {
         self.ensure_dir()?;
         let dir = self.dir.as_deref().ok_or("no cache directory")?;
         let probe = dir.join(format!(".tokex-probe-{}", std::process::id()));
-        fsutil::write_atomic(&probe, b"", 0o600, 0o700)
+        fsutil::write_atomic(&probe, b"")
             .and_then(|()| std::fs::remove_file(&probe))
             .map_err(|e| format!("{}: {e}", dir.display()))?;
         Ok(dir)
@@ -227,9 +218,7 @@ impl Cache {
 
     fn ensure_dir(&self) -> std::result::Result<(), String> {
         match &self.dir {
-            Some(d) => {
-                fsutil::ensure_private_dir(d, 0o700).map_err(|e| format!("{}: {e}", d.display()))
-            }
+            Some(d) => fsutil::ensure_private_dir(d).map_err(|e| format!("{}: {e}", d.display())),
             None => Err("no cache directory (no home directory and no TOKEX_CACHE_DIR)".into()),
         }
     }
@@ -238,7 +227,6 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     fn token() -> Token {
         let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
@@ -260,18 +248,22 @@ mod tests {
         assert_eq!(t.access_token.expose(), "tok");
         assert!(t.refresh_token.is_none());
         let file = d.path().join("c/p.json");
-        assert_eq!(
-            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
-        assert_eq!(
-            std::fs::metadata(d.path().join("c"))
-                .unwrap()
-                .permissions()
-                .mode()
-                & 0o777,
-            0o700
-        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+            assert_eq!(
+                std::fs::metadata(d.path().join("c"))
+                    .unwrap()
+                    .permissions()
+                    .mode()
+                    & 0o777,
+                0o700
+            );
+        }
         assert!(
             !std::fs::read_to_string(&file)
                 .unwrap()
@@ -292,9 +284,15 @@ mod tests {
         assert!(c.read("p", "k").is_some());
     }
 
+    /// A directory nobody can create.
+    #[cfg(unix)]
+    const UNUSABLE_DIR: &str = "/proc/tokex-no-such-dir";
+    #[cfg(windows)]
+    const UNUSABLE_DIR: &str = r"C:\tokex<invalid>|name\dir";
+
     #[test]
     fn unwritable_dir_is_not_an_error() {
-        let c = Cache::at(Path::new("/proc/tokex-no-such-dir"));
+        let c = Cache::at(Path::new(UNUSABLE_DIR));
         c.write("p", "k", &token());
         assert!(c.read("p", "k").is_none());
         assert!(c.lock("p").unwrap().is_none());

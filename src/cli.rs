@@ -265,13 +265,14 @@ pub const ENTRY_POINTS: [(&str, &str); 5] = [
 ];
 
 /// The process arguments, with the subcommand inserted when the binary runs under an entry
-/// point's name (a symlink or copy named `git-credential-tokex`, …).
+/// point's name (a symlink or copy named `git-credential-tokex`, `git-credential-tokex.exe`, …).
 pub fn args_with_entry_point() -> Vec<std::ffi::OsString> {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let invoked = args
         .first()
         .and_then(|a| std::path::Path::new(a).file_name())
         .and_then(|n| n.to_str())
+        .map(crate::platform::program_name)
         .unwrap_or("");
     if let Some((_, sub)) = ENTRY_POINTS
         .iter()

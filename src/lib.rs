@@ -22,6 +22,7 @@ pub mod http;
 pub mod log;
 pub mod loopback;
 pub mod matching;
+pub mod platform;
 pub mod providers;
 pub mod sensitive;
 pub mod stores;

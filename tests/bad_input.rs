@@ -1,6 +1,10 @@
 //! Bad input from callers and users: each is one line on stderr and a non-zero exit, never a
 //! panic, never the secret.
 
+// These run the Linux binary against Linux stores and the real tools; the Windows binary is
+// run under Wine by tests/windows.rs, and every platform runs the unit tests.
+#![cfg(target_os = "linux")]
+
 mod support;
 
 use support::*;

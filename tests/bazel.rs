@@ -2,6 +2,10 @@
 //! on stdin; a JSON object with `headers` (name → list of values) and an RFC 3339 `expires` on
 //! stdout; `{}` when the helper has nothing for the URI.
 
+// These run the Linux binary against Linux stores and the real tools; the Windows binary is
+// run under Wine by tests/windows.rs, and every platform runs the unit tests.
+#![cfg(target_os = "linux")]
+
 mod support;
 
 use support::*;

@@ -2,6 +2,10 @@
 //! holder wedging nobody, rotated refresh tokens surviving crashes, and a cache that is private,
 //! never followed through a symlink, and recovered when corrupt.
 
+// These run the Linux binary against Linux stores and the real tools; the Windows binary is
+// run under Wine by tests/windows.rs, and every platform runs the unit tests.
+#![cfg(target_os = "linux")]
+
 mod support;
 
 use std::os::unix::fs::PermissionsExt;

@@ -2,6 +2,10 @@
 //! dependency from a loopback sparse registry with `"auth-required": true` that accepts only the
 //! token tokex issued, then `cargo login` / `cargo logout` through the same provider.
 
+// These run the Linux binary against Linux stores and the real tools; the Windows binary is
+// run under Wine by tests/windows.rs, and every platform runs the unit tests.
+#![cfg(target_os = "linux")]
+
 mod support;
 
 use std::sync::{Arc, Mutex, OnceLock};

@@ -1,6 +1,10 @@
 //! The command line as a user meets it: profile editing, login/logout, token formats, the cache,
 //! status, and a clear one-line error with the right exit code for every kind of bad input.
 
+// These run the Linux binary against Linux stores and the real tools; the Windows binary is
+// run under Wine by tests/windows.rs, and every platform runs the unit tests.
+#![cfg(target_os = "linux")]
+
 mod support;
 use support::*;
 

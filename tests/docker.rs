@@ -2,6 +2,10 @@
 //! against a loopback HTTPS registry whose token service takes only issued tokens (as the Basic
 //! password docker sends), and `docker login` / `docker logout` reaching `store` / `erase`.
 
+// These run the Linux binary against Linux stores and the real tools; the Windows binary is
+// run under Wine by tests/windows.rs, and every platform runs the unit tests.
+#![cfg(target_os = "linux")]
+
 mod support;
 
 use sha2::Digest;

@@ -1,5 +1,9 @@
 //! `tokex doctor`: each check ok/warn/fail with the fix; no secret sent or printed.
 
+// These run the Linux binary against Linux stores and the real tools; the Windows binary is
+// run under Wine by tests/windows.rs, and every platform runs the unit tests.
+#![cfg(target_os = "linux")]
+
 mod support;
 
 use support::*;

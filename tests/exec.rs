@@ -1,6 +1,10 @@
 //! `tokex exec`: CMD gets the token in its environment and takes over the process: its own exit
 //! status, signals and streams; 127/126 when it cannot start.
 
+// These run the Linux binary against Linux stores and the real tools; the Windows binary is
+// run under Wine by tests/windows.rs, and every platform runs the unit tests.
+#![cfg(target_os = "linux")]
+
 mod support;
 
 use std::os::unix::process::ExitStatusExt;

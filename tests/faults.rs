@@ -3,6 +3,10 @@
 //! is right, the still-valid cached token untouched, and the canary secret and token nowhere in
 //! stderr, in debug logs, or in any file but the cache.
 
+// These run the Linux binary against Linux stores and the real tools; the Windows binary is
+// run under Wine by tests/windows.rs, and every platform runs the unit tests.
+#![cfg(target_os = "linux")]
+
 mod support;
 
 use std::io::{BufReader, Write};

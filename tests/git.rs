@@ -2,6 +2,10 @@
 //! `git clone` over smart HTTP from a loopback server (`git http-backend` as CGI) that accepts
 //! only tokens the fake token endpoint issued.
 
+// These run the Linux binary against Linux stores and the real tools; the Windows binary is
+// run under Wine by tests/windows.rs, and every platform runs the unit tests.
+#![cfg(target_os = "linux")]
+
 mod support;
 
 use std::io::Write;

@@ -1,6 +1,10 @@
 //! The files in `helpers/` are what users paste: each tool must accept its snippet, and each
 //! shim must reach tokex.
 
+// These run the Linux binary against Linux stores and the real tools; the Windows binary is
+// run under Wine by tests/windows.rs, and every platform runs the unit tests.
+#![cfg(target_os = "linux")]
+
 mod support;
 
 use std::process::Command;

@@ -3,6 +3,10 @@
 //! pam_keyinit), and after every failure nothing left in `/proc/keys`. Each environment is a
 //! throw-away user, so these tests touch no one's keyrings.
 
+// These run the Linux binary against Linux stores and the real tools; the Windows binary is
+// run under Wine by tests/windows.rs, and every platform runs the unit tests.
+#![cfg(target_os = "linux")]
+
 mod support;
 use support::*;
 

@@ -2,6 +2,10 @@
 //! credential plugin, against a loopback HTTPS fake API server that accepts only issued tokens
 //! (kubectl applies exec credentials only over TLS).
 
+// These run the Linux binary against Linux stores and the real tools; the Windows binary is
+// run under Wine by tests/windows.rs, and every platform runs the unit tests.
+#![cfg(target_os = "linux")]
+
 mod support;
 
 use base64::Engine;

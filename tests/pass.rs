@@ -1,6 +1,10 @@
 //! `TOKEX_STORE=pass`: secrets in a real password store (the real `pass` and `gpg`, a key made
 //! for the test), compatible both ways with the user's own `pass`, and every failure one line.
 
+// These run the Linux binary against Linux stores and the real tools; the Windows binary is
+// run under Wine by tests/windows.rs, and every platform runs the unit tests.
+#![cfg(target_os = "linux")]
+
 mod support;
 use support::pass::PassStore;
 use support::*;

@@ -1,5 +1,9 @@
 //! Each provider against a loopback fake that checks the exact request, and each answer shape.
 
+// These run the Linux binary against Linux stores and the real tools; the Windows binary is
+// run under Wine by tests/windows.rs, and every platform runs the unit tests.
+#![cfg(target_os = "linux")]
+
 mod support;
 use support::*;
 

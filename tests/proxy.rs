@@ -2,6 +2,10 @@
 //! the proxy sees only TLS), `NO_PROXY` is honoured, and plain http (loopback only) never goes
 //! to a proxy.
 
+// These run the Linux binary against Linux stores and the real tools; the Windows binary is
+// run under Wine by tests/windows.rs, and every platform runs the unit tests.
+#![cfg(target_os = "linux")]
+
 mod support;
 
 use std::io::{BufReader, Read, Write};

@@ -1,6 +1,10 @@
 //! The README as a new user meets it: every `tokex …` command it shows is one the CLI accepts,
 //! and the commands that need no cloud account work on a clean HOME.
 
+// These run the Linux binary against Linux stores and the real tools; the Windows binary is
+// run under Wine by tests/windows.rs, and every platform runs the unit tests.
+#![cfg(target_os = "linux")]
+
 mod support;
 
 use clap::Parser;

@@ -1,6 +1,10 @@
 //! The machines people really have: no usable secret store, no writable cache, a server whose
 //! clock is an hour off, callers that must never block on stdin, two accounts on one host.
 
+// These run the Linux binary against Linux stores and the real tools; the Windows binary is
+// run under Wine by tests/windows.rs, and every platform runs the unit tests.
+#![cfg(target_os = "linux")]
+
 mod support;
 
 use base64::Engine;

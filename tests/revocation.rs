@@ -1,6 +1,10 @@
 //! `tokex logout` revokes at an oauth2 profile's `revocation_url` (RFC 7009) before deleting;
 //! if revoking fails nothing is deleted; providers without revocation say the tokens live on.
 
+// These run the Linux binary against Linux stores and the real tools; the Windows binary is
+// run under Wine by tests/windows.rs, and every platform runs the unit tests.
+#![cfg(target_os = "linux")]
+
 mod support;
 
 use std::sync::Arc;

@@ -2,6 +2,10 @@
 //! the Linux kernel keyring. Each test reads the secret back through a fresh tokex process that
 //! must present it to the fake endpoint.
 
+// These run the Linux binary against Linux stores and the real tools; the Windows binary is
+// run under Wine by tests/windows.rs, and every platform runs the unit tests.
+#![cfg(target_os = "linux")]
+
 mod support;
 use support::*;
 

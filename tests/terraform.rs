@@ -2,6 +2,10 @@
 //! loopback HTTPS module registry (`127.0.0.1:PORT` as the host) that takes only issued tokens,
 //! with terraform finding `terraform-credentials-tokex` in `~/.terraform.d/plugins`.
 
+// These run the Linux binary against Linux stores and the real tools; the Windows binary is
+// run under Wine by tests/windows.rs, and every platform runs the unit tests.
+#![cfg(target_os = "linux")]
+
 mod support;
 
 use std::process::Command;

@@ -1,5 +1,6 @@
 //! `tokex exec NAME -- CMD`: CMD runs with a fresh token in its environment, and tokex becomes
-//! CMD (`execvp`), so CMD's exit status, signals and standard streams are its own. The token is
+//! CMD (`execvp`; on Windows, which cannot replace a process, tokex waits for CMD and exits with
+//! its code), so CMD's exit status, signals and standard streams are its own. The token is
 //! never printed. A CMD that cannot start exits 127 (not found) or 126 (cannot run), as a shell
 //! does, so scripts can tell tokex's failures from CMD's.
 
@@ -47,18 +48,10 @@ pub fn serve(
     replace_process(cmd, &shown)
 }
 
-#[cfg(unix)]
-fn replace_process(mut cmd: std::process::Command, shown: &str) -> Result<()> {
-    use std::os::unix::process::CommandExt;
-    // Returns only if the exec failed.
-    let e = cmd.exec();
+fn replace_process(cmd: std::process::Command, shown: &str) -> Result<()> {
+    // Returns only if the command could not start.
+    let e = crate::platform::become_command(cmd);
     Err(start_error(shown, &e))
-}
-
-#[cfg(not(unix))]
-fn replace_process(mut cmd: std::process::Command, shown: &str) -> Result<()> {
-    let status = cmd.status().map_err(|e| start_error(shown, &e))?;
-    std::process::exit(status.code().unwrap_or(1));
 }
 
 fn start_error(shown: &str, e: &std::io::Error) -> Error {

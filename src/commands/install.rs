@@ -1,11 +1,18 @@
-//! `tokex install-helpers`: symlinks named after each tool's helper convention, pointing at this
-//! binary, in the places each tool searches: PATH for git and docker, `~/.terraform.d/plugins`
-//! for terraform (which never searches PATH).
+//! `tokex install-helpers`: entry points named after each tool's helper convention (with
+//! `.exe` on Windows), pointing at this binary, in the places each tool searches: PATH for git,
+//! docker, cargo and bazel, terraform's plugin directory for terraform (which never searches
+//! PATH). Symlinks on Unix; hard links, or copies, on Windows.
 
 use super::Io;
 use crate::cli::ENTRY_POINTS;
 use crate::error::{Error, Result};
+use crate::platform;
 use std::path::{Path, PathBuf};
+
+/// Bytes every tokex binary carries, so an entry point made as a copy (or a hard link) can be
+/// told from someone else's program before it is replaced.
+#[used]
+static MARKER: [u8; 32] = *b"tokex entry point: safe to swap\n";
 
 pub fn helpers(dir: Option<PathBuf>, io: &mut Io) -> Result<()> {
     let exe = std::env::current_exe()
@@ -13,55 +20,98 @@ pub fn helpers(dir: Option<PathBuf>, io: &mut Io) -> Result<()> {
         .map_err(|e| Error::op(format!("finding this program's path: {e}")))?;
     let base =
         directories::BaseDirs::new().ok_or_else(|| Error::op("no home directory (set HOME)"))?;
-    let bin = match dir {
-        Some(d) => d,
-        None => base
-            .executable_dir()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| base.home_dir().join(".local/bin")),
-    };
-    let plugins = base.home_dir().join(".terraform.d").join("plugins");
+    let bin = dir.unwrap_or_else(|| platform::default_helper_dir(&base));
+    let plugins = platform::terraform_plugin_dir(&base);
     for (name, sub) in ENTRY_POINTS {
         let dir = if sub == "terraform" { &plugins } else { &bin };
-        let link = dir.join(name);
-        install_link(&exe, &link)?;
-        io.say(&format!("tokex: {} -> {}", link.display(), exe.display()));
+        let entry = dir.join(format!("{name}{}", platform::EXE_SUFFIX));
+        install_entry(&exe, &entry)?;
+        io.say(&format!(
+            "tokex: {} -> {} ({})",
+            entry.display(),
+            exe.display(),
+            platform::HELPER_LINK
+        ));
     }
     let on_path =
         std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d == bin));
     if !on_path {
         io.say(&format!(
-            "tokex: note: {} is not on PATH; git, docker, cargo and bazel look for their helpers there",
-            bin.display()
+            "tokex: note: {} is not on PATH, where git, docker, cargo and bazel look for their helpers: {}",
+            bin.display(),
+            platform::path_hint(&bin)
         ));
+    }
+    if platform::HELPER_LINK != "symlink" {
+        io.say("tokex: note: the entry points are copies or hard links: run `tokex install-helpers` again after upgrading tokex");
     }
     Ok(())
 }
 
-/// Creates or replaces a symlink, never a regular file someone put there.
-fn install_link(target: &Path, link: &Path) -> Result<()> {
-    let fail = |what: &str, e: std::io::Error| Error::op(format!("{what} {}: {e}", link.display()));
-    let dir = link.parent().unwrap_or(Path::new("."));
+/// Creates or replaces an entry point; never replaces a file that is not one of tokex's.
+fn install_entry(target: &Path, entry: &Path) -> Result<()> {
+    let fail =
+        |what: &str, e: std::io::Error| Error::op(format!("{what} {}: {e}", entry.display()));
+    let dir = entry.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| fail("creating the directory for", e))?;
-    match std::fs::symlink_metadata(link) {
-        Ok(m) if !m.file_type().is_symlink() => {
+    match std::fs::symlink_metadata(entry) {
+        Ok(m) if m.file_type().is_symlink() => {}
+        Ok(m) if m.is_file() && is_tokex(entry) => {}
+        Ok(_) => {
             return Err(Error::usage(format!(
-                "{} exists and is not a symlink; move it away or choose another --dir",
-                link.display()
+                "{} exists and is not tokex; move it away or choose another --dir",
+                entry.display()
             )));
         }
-        _ => {}
+        Err(_) => {}
     }
-    // A new link beside the old one, renamed over it: the helper never goes missing midway.
+    // A new entry beside the old one, renamed over it: the helper never goes missing midway.
     let tmp = dir.join(format!(
         ".{}.tokex-{}",
-        link.file_name().and_then(|n| n.to_str()).unwrap_or("link"),
+        entry
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("entry"),
         std::process::id()
     ));
     let _ = std::fs::remove_file(&tmp);
-    std::os::unix::fs::symlink(target, &tmp).map_err(|e| fail("linking", e))?;
-    std::fs::rename(&tmp, link).map_err(|e| {
+    platform::link_helper(target, &tmp).map_err(|e| fail("making", e))?;
+    std::fs::rename(&tmp, entry).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         fail("installing", e)
     })
+}
+
+/// Whether `path` is a tokex binary (it carries [`MARKER`]): a copy or hard link made by an
+/// earlier `install-helpers`, safe to replace.
+fn is_tokex(path: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(path) else {
+        return false;
+    };
+    bytes.windows(MARKER.len()).any(|w| w == MARKER)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_tokex_binary_or_a_link_is_replaced() {
+        let d = tempfile::tempdir().unwrap();
+        let exe = std::env::current_exe().unwrap();
+        let entry = d.path().join("git-credential-tokex");
+        std::fs::write(&entry, "#!/bin/sh\necho someone else's\n").unwrap();
+        let e = install_entry(&exe, &entry).unwrap_err();
+        assert!(e.to_string().contains("is not tokex"), "{e}");
+        assert!(
+            std::fs::read_to_string(&entry)
+                .unwrap()
+                .contains("someone else's")
+        );
+        std::fs::copy(&exe, &entry).unwrap();
+        install_entry(&exe, &entry).unwrap();
+        install_entry(&exe, &entry).unwrap();
+        assert!(is_tokex(&entry));
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
 }

@@ -176,7 +176,7 @@ fn edit(path: &Path, change: impl FnOnce(&mut toml_edit::DocumentMut) -> Result<
     change(&mut doc)?;
     let out = doc.to_string();
     Config::parse(path, &out)?;
-    crate::fsutil::write_atomic(path, out.as_bytes(), 0o600, 0o700)
+    crate::fsutil::write_atomic(path, out.as_bytes())
         .map_err(|e| Error::op(format!("writing config {}: {e}", path.display())))
 }
 

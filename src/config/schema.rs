@@ -72,6 +72,10 @@ pub enum StoreName {
     SecretService,
     Keyutils,
     Pass,
+    /// The Windows Credential Manager.
+    Wincred,
+    /// The macOS login Keychain.
+    Keychain,
 }
 
 impl StoreName {
@@ -80,6 +84,8 @@ impl StoreName {
             StoreName::SecretService => "secret-service",
             StoreName::Keyutils => "keyutils",
             StoreName::Pass => "pass",
+            StoreName::Wincred => "wincred",
+            StoreName::Keychain => "keychain",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Which OS store holds a profile's secret, and why: the profile's `store` (or the config's
-//! `[defaults] store`), else `TOKEX_STORE`, else the Secret Service when a D-Bus session bus is
-//! there (a desktop login), else the kernel keyring (when it takes a test write).
+//! `[defaults] store`), else `TOKEX_STORE`, else this platform's own: the Credential Manager on
+//! Windows, the login Keychain on macOS, and on Linux the Secret Service when a D-Bus session
+//! bus is there (a desktop login), else the kernel keyring (when it takes a test write).
 
 use crate::config::StoreName;
 use crate::error::{Error, Result};
@@ -14,6 +15,15 @@ pub struct Choice {
     pub default: bool,
 }
 
+/// The stores `TOKEX_STORE` may name, each with the words a choice of it gives.
+const NAMED: [(StoreName, &str); 5] = [
+    (StoreName::SecretService, "TOKEX_STORE=secret-service"),
+    (StoreName::Keyutils, "TOKEX_STORE=keyutils"),
+    (StoreName::Pass, "TOKEX_STORE=pass"),
+    (StoreName::Wincred, "TOKEX_STORE=wincred"),
+    (StoreName::Keychain, "TOKEX_STORE=keychain"),
+];
+
 pub fn choice(profile: Option<StoreName>) -> Result<Choice> {
     let named = |kind, why| {
         Ok(Choice {
@@ -26,22 +36,41 @@ pub fn choice(profile: Option<StoreName>) -> Result<Choice> {
         return named(kind, "the profile's `store`");
     }
     let set = std::env::var("TOKEX_STORE").ok().filter(|v| !v.is_empty());
-    match set.as_deref() {
-        Some("secret-service") => {
-            return named(StoreName::SecretService, "TOKEX_STORE=secret-service");
-        }
-        Some("keyutils") => return named(StoreName::Keyutils, "TOKEX_STORE=keyutils"),
-        Some("pass") => return named(StoreName::Pass, "TOKEX_STORE=pass"),
-        Some(other) => {
-            return Err(Error::usage(format!(
-                "TOKEX_STORE={:?} is not a store: use secret-service, keyutils or pass",
-                other.chars().take(40).collect::<String>()
-            )));
-        }
-        None => {}
+    if let Some(set) = set {
+        return match NAMED.iter().find(|(kind, _)| kind.name() == set) {
+            Some(&(kind, why)) => named(kind, why),
+            None => Err(Error::usage(format!(
+                "TOKEX_STORE={:?} is not a store: use {}",
+                set.chars().take(40).collect::<String>(),
+                super::AVAILABLE.join(", ")
+            ))),
+        };
     }
+    Ok(platform_default())
+}
+
+#[cfg(windows)]
+fn platform_default() -> Choice {
+    Choice {
+        kind: StoreName::Wincred,
+        why: "default on Windows",
+        default: true,
+    }
+}
+
+#[cfg(target_os = "macos")]
+fn platform_default() -> Choice {
+    Choice {
+        kind: StoreName::Keychain,
+        why: "default on macOS",
+        default: true,
+    }
+}
+
+#[cfg(not(any(windows, target_os = "macos")))]
+fn platform_default() -> Choice {
     let bus = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|v| !v.is_empty());
-    Ok(if bus {
+    if bus {
         Choice {
             kind: StoreName::SecretService,
             why: "default: a D-Bus session bus is present",
@@ -53,5 +82,5 @@ pub fn choice(profile: Option<StoreName>) -> Result<Choice> {
             why: "default: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS unset)",
             default: true,
         }
-    })
+    }
 }

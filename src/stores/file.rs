@@ -4,7 +4,6 @@
 use super::{Description, MAX_SECRET, Role, Store, first_line, non_empty};
 use crate::error::{Error, Result};
 use crate::sensitive::Secret;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 pub struct File {
@@ -32,7 +31,7 @@ impl Store for File {
     fn set(&self, _account: &str, secret: &Secret) -> Result<()> {
         let mut bytes = secret.expose().as_bytes().to_vec();
         bytes.push(b'\n');
-        let out = crate::fsutil::write_atomic(&self.path, &bytes, 0o600, 0o700);
+        let out = crate::fsutil::write_atomic(&self.path, &bytes);
         zeroize::Zeroize::zeroize(&mut bytes);
         out.map_err(|e| Error::op(format!("writing secret_file {}: {e}", self.shown())))?;
         if &read(&self.path)? != secret {
@@ -76,16 +75,8 @@ fn read(path: &Path) -> Result<Secret> {
     let meta = file
         .metadata()
         .map_err(|e| Error::op(format!("secret_file {shown}: {e}")))?;
-    let mode = meta.mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(Error::usage(format!(
-            "secret_file {shown} has mode {mode:04o}, readable by others; run `chmod 600 {shown}`"
-        )));
-    }
-    if meta.uid() != crate::fsutil::current_uid() {
-        return Err(Error::usage(format!(
-            "secret_file {shown} is owned by another user"
-        )));
+    if let Some(problem) = crate::platform::secret_file_problem(&shown.to_string(), &meta) {
+        return Err(Error::usage(format!("secret_file {shown} {problem}")));
     }
     let bytes = crate::fsutil::read_limited(file, MAX_SECRET)
         .map_err(|e| Error::op(format!("secret_file {shown}: {e}")))?;
@@ -94,13 +85,13 @@ fn read(path: &Path) -> Result<Secret> {
     Ok(Secret::new(first_line(text)))
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn loose_file_is_refused_with_the_fix_and_a_write_reads_back() {
+        use std::os::unix::fs::PermissionsExt;
         let d = tempfile::tempdir().unwrap();
         let f = d.path().join("s");
         std::fs::write(&f, "s3cret\n").unwrap();

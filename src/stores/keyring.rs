@@ -13,6 +13,8 @@ pub struct Keyring {
     lifetime: &'static str,
     /// The ways out when the store refuses access, for this store only.
     unlock_hint: &'static str,
+    /// A store's own reading of a platform error it knows (a locked keychain, a denied prompt).
+    explain: fn(&keyring_core::Error) -> Option<String>,
 }
 
 impl Keyring {
@@ -22,6 +24,7 @@ impl Keyring {
         location: &'static str,
         lifetime: &'static str,
         unlock_hint: &'static str,
+        explain: fn(&keyring_core::Error) -> Option<String>,
     ) -> Keyring {
         Keyring {
             inner,
@@ -29,6 +32,7 @@ impl Keyring {
             location,
             lifetime,
             unlock_hint,
+            explain,
         }
     }
 
@@ -48,6 +52,9 @@ impl Keyring {
 
     fn why(&self, e: &keyring_core::Error) -> String {
         use keyring_core::Error as E;
+        if let Some(known) = (self.explain)(e) {
+            return known;
+        }
         match e {
             E::PlatformFailure(p) => format!("platform failure: {p}"),
             E::NoStorageAccess(p) => format!(

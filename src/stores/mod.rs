@@ -1,11 +1,15 @@
-//! Where a profile's long-lived secret lives, behind one trait: the OS secret store (Secret
-//! Service or the Linux kernel keyring, through keyring-core), or, for CI and password managers,
-//! an environment variable, a 0600 file, or a command's output. Never a plaintext file of ours.
+//! Where a profile's long-lived secret lives, behind one trait: the OS secret store (on Linux
+//! the Secret Service or the kernel keyring, on Windows the Credential Manager, on macOS the
+//! login Keychain), `pass`, or, for CI and password managers, an environment variable, a 0600
+//! file, or a command's output. Never a plaintext file of ours.
 
 mod choice;
 mod command;
 mod env;
 mod file;
+#[cfg(target_os = "macos")]
+mod keychain;
+#[cfg(any(target_os = "linux", target_os = "macos"))]
 mod keyring;
 #[cfg(target_os = "linux")]
 mod keyutils;
@@ -14,6 +18,8 @@ pub mod memory;
 mod pass;
 #[cfg(target_os = "linux")]
 mod secret_service;
+#[cfg(windows)]
+mod wincred;
 
 pub use choice::{Choice, choice};
 
@@ -136,11 +142,22 @@ pub fn os_store(choice: Choice) -> Result<Arc<dyn Store>> {
     found.map_err(|(usage, m)| if usage { Error::usage(m) } else { Error::op(m) })
 }
 
+/// The stores that can hold a secret on this platform, as `TOKEX_STORE` names them.
 #[cfg(target_os = "linux")]
+pub const AVAILABLE: &[&str] = &["secret-service", "keyutils", "pass"];
+#[cfg(windows)]
+pub const AVAILABLE: &[&str] = &["wincred", "pass"];
+#[cfg(target_os = "macos")]
+pub const AVAILABLE: &[&str] = &["keychain", "pass"];
+#[cfg(not(any(target_os = "linux", windows, target_os = "macos")))]
+pub const AVAILABLE: &[&str] = &["pass"];
+
 fn open(choice: Choice) -> Result<Arc<dyn Store>> {
     Ok(match choice.kind {
+        StoreName::Pass => Arc::new(pass::Pass),
         // A session bus address whose bus does not answer (an SSH login that kept a desktop's
         // variables): the default moves on to the kernel keyring, as if there were no bus.
+        #[cfg(target_os = "linux")]
         StoreName::SecretService if choice.default => match secret_service::open(choice) {
             Ok(store) => Arc::new(store),
             Err(e) => {
@@ -152,7 +169,9 @@ fn open(choice: Choice) -> Result<Arc<dyn Store>> {
                 });
             }
         },
+        #[cfg(target_os = "linux")]
         StoreName::SecretService => Arc::new(secret_service::open(choice)?),
+        #[cfg(target_os = "linux")]
         StoreName::Keyutils => {
             let store = keyutils::open(choice)?;
             if choice.default {
@@ -161,21 +180,22 @@ fn open(choice: Choice) -> Result<Arc<dyn Store>> {
             }
             Arc::new(store)
         }
-        StoreName::Pass => Arc::new(pass::Pass),
+        #[cfg(windows)]
+        StoreName::Wincred => Arc::new(wincred::open(choice)?),
+        #[cfg(target_os = "macos")]
+        StoreName::Keychain => Arc::new(keychain::open(choice)?),
+        #[allow(unreachable_patterns)]
+        other => {
+            return Err(Error::usage(format!(
+                "secret store {} is not available on this platform; use {} (TOKEX_STORE or the profile's `store`), or give the profile secret_env, secret_file or secret_command",
+                other.name(),
+                AVAILABLE.join(", ")
+            )));
+        }
     })
 }
 
-#[cfg(not(target_os = "linux"))]
-fn open(choice: Choice) -> Result<Arc<dyn Store>> {
-    match choice.kind {
-        StoreName::Pass => Ok(Arc::new(pass::Pass)),
-        other => Err(Error::op(format!(
-            "secret store {} is not available on this platform; use TOKEX_STORE=pass, or give the profile secret_env, secret_file or secret_command",
-            other.name()
-        ))),
-    }
-}
-
+#[cfg(target_os = "linux")]
 fn no_default(e: &Error) -> Error {
     Error::op(format!(
         "no usable secret store: no D-Bus session bus for a Secret Service, and the kernel keyring refused a test write ({}); set TOKEX_STORE=pass (a gpg-encrypted password store), or give the profile secret_env, secret_file or secret_command",

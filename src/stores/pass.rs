@@ -49,11 +49,11 @@ fn pass(args: &[&str], input: Option<&[u8]>) -> Result<Ran> {
 }
 
 fn run(program: &str, args: &[&str], input: Option<&[u8]>) -> Result<Ran> {
-    use std::os::unix::process::CommandExt;
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    // Its own process group, so a timeout stops gpg and its pinentry along with pass.
+    crate::platform::own_process_group(&mut command);
+    let mut child = command
         .args(args)
-        // Its own process group, so a timeout stops gpg and its pinentry along with pass.
-        .process_group(0)
         .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -91,8 +91,7 @@ fn run(program: &str, args: &[&str], input: Option<&[u8]>) -> Result<Ran> {
             Ok(Some(status)) => break status,
             Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
             Ok(None) => {
-                // SAFETY: kill(2) on the process group this call created; no memory involved.
-                unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+                crate::platform::kill_process_group(&mut child);
                 let _ = child.wait();
                 // The readers end when the group's last pipe closes; nobody waits for them.
                 return Err(Error::op(format!(

@@ -19,5 +19,6 @@ pub fn open(choice: Choice) -> Result<Keyring> {
         "the Secret Service's default collection",
         "until deleted",
         "is it locked? unlock it (log in to the desktop session, or `gnome-keyring-daemon --unlock`), or set TOKEX_STORE=keyutils",
+        |_| None,
     ))
 }

@@ -1,0 +1,30 @@
+//! The one place where tokex differs between operating systems: private files (modes and owner
+//! on Unix, an owner-only ACL on Windows), opening without following links, the exchange lock
+//! file, replacing the process for `tokex exec`, process groups for helper commands, and how
+//! the helper entry points are installed. Everything else is written once for every platform.
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+pub use unix::*;
+
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub use windows::*;
+
+/// The executable suffix the entry points carry on this platform (`.exe` on Windows).
+pub const EXE_SUFFIX: &str = std::env::consts::EXE_SUFFIX;
+
+/// A program's name as invoked, without this platform's executable suffix (Windows names are
+/// case-insensitive, so `GIT-CREDENTIAL-TOKEX.EXE` is the git helper too).
+pub fn program_name(file_name: &str) -> &str {
+    if EXE_SUFFIX.is_empty() {
+        return file_name;
+    }
+    let cut = file_name.len().saturating_sub(EXE_SUFFIX.len());
+    match file_name.get(cut..) {
+        Some(tail) if tail.eq_ignore_ascii_case(EXE_SUFFIX) => &file_name[..cut],
+        _ => file_name,
+    }
+}

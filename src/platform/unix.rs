@@ -1,0 +1,152 @@
+//! Unix: directories 0700 and files 0600 owned by the user, `O_NOFOLLOW`, `execvp`, process
+//! groups killed whole, and symlinks for the helper entry points.
+
+use std::fs::{self, File, Metadata, OpenOptions};
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command};
+
+const DIR_MODE: u32 = 0o700;
+const FILE_MODE: u32 = 0o600;
+
+/// Creates `dir` and its missing parents, the last one readable by the user alone.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(DIR_MODE)
+        .create(dir)
+}
+
+/// Refuses a directory owned by another user, and tightens a looser mode of one we own.
+pub fn check_private_dir(dir: &Path, meta: &Metadata) -> io::Result<()> {
+    if meta.uid() != current_uid() {
+        return Err(io::Error::other(format!(
+            "{} is owned by another user",
+            dir.display()
+        )));
+    }
+    if meta.mode() & 0o777 & !DIR_MODE != 0 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE))?;
+    }
+    Ok(())
+}
+
+/// The permissions a new private file is created with.
+pub fn private_file_permissions() -> Option<fs::Permissions> {
+    Some(fs::Permissions::from_mode(FILE_MODE))
+}
+
+/// Opens an existing file for reading; a symlink in its place is an error, never followed.
+pub fn open_nofollow(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+}
+
+/// Opens (creating, 0600) the file whose OS lock serialises a profile's exchanges.
+pub fn open_lock_file(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(FILE_MODE)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+}
+
+/// Why a user's own secret file must not be trusted (readable by others, someone else's), with
+/// the fix; `None` when it is private.
+pub fn secret_file_problem(shown: &str, meta: &Metadata) -> Option<String> {
+    let mode = meta.mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Some(format!(
+            "has mode {mode:04o}, readable by others; run `chmod 600 {shown}`"
+        ));
+    }
+    if meta.uid() != current_uid() {
+        return Some("is owned by another user".into());
+    }
+    None
+}
+
+/// Becomes `cmd` (`execvp`): its exit status, signals and streams are its own. Returns only if
+/// it could not start.
+pub fn become_command(mut cmd: Command) -> io::Error {
+    cmd.exec()
+}
+
+/// Starts `cmd` in a process group of its own, so [`kill_process_group`] stops what it started
+/// too (gpg and its pinentry under pass).
+pub fn own_process_group(cmd: &mut Command) {
+    cmd.process_group(0);
+}
+
+pub fn kill_process_group(child: &mut Child) {
+    // SAFETY: kill(2) on the process group `own_process_group` created; no memory involved.
+    unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+}
+
+/// How the helper entry points point at tokex here.
+pub const HELPER_LINK: &str = "symlink";
+
+/// Makes `entry` a symlink to `target`.
+pub fn link_helper(target: &Path, entry: &Path) -> io::Result<()> {
+    std::os::unix::fs::symlink(target, entry)
+}
+
+/// Where `install-helpers` puts the entry points that git, docker, cargo and bazel find on PATH.
+pub fn default_helper_dir(base: &directories::BaseDirs) -> std::path::PathBuf {
+    base.executable_dir()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| base.home_dir().join(".local/bin"))
+}
+
+/// Where terraform looks for credentials helpers (it never searches PATH).
+pub fn terraform_plugin_dir(base: &directories::BaseDirs) -> std::path::PathBuf {
+    base.home_dir().join(".terraform.d").join("plugins")
+}
+
+/// How to put `dir` on PATH, for the shell users have here.
+pub fn path_hint(dir: &Path) -> String {
+    format!(
+        "add `export PATH=\"{}:$PATH\"` to your shell's profile",
+        dir.display()
+    )
+}
+
+fn current_uid() -> u32 {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    unsafe { libc::getuid() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_private_dir_is_0700_and_a_looser_one_is_tightened() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("a/b");
+        create_private_dir(&dir).unwrap();
+        assert_eq!(fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        check_private_dir(&dir, &fs::metadata(&dir).unwrap()).unwrap();
+        assert_eq!(fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
+    }
+
+    #[test]
+    fn a_symlink_is_not_opened() {
+        let d = tempfile::tempdir().unwrap();
+        let real = d.path().join("real");
+        fs::write(&real, "x").unwrap();
+        let link = d.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert!(open_nofollow(&link).is_err());
+        assert!(open_lock_file(&link).is_err());
+        assert!(open_nofollow(&real).is_ok());
+    }
+}

@@ -1,0 +1,231 @@
+//! Windows: private directories carry a protected ACL that grants the user (and SYSTEM) alone,
+//! which the files inside inherit; links are opened as themselves and refused; `tokex exec`
+//! runs the command and exits with its code; helper entry points are hard links or copies
+//! (symlinks need a privilege most users lack).
+
+use std::ffi::c_void;
+use std::fs::{self, File, Metadata, OpenOptions};
+use std::io;
+use std::os::windows::ffi::OsStrExt;
+use std::os::windows::fs::OpenOptionsExt;
+use std::os::windows::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command};
+use windows_sys::Win32::Foundation::{CloseHandle, ERROR_SUCCESS, HANDLE, LocalFree};
+use windows_sys::Win32::Security::Authorization::{
+    ConvertSidToStringSidW, ConvertStringSecurityDescriptorToSecurityDescriptorW, SDDL_REVISION_1,
+    SE_FILE_OBJECT, SetNamedSecurityInfoW,
+};
+use windows_sys::Win32::Security::{
+    ACL, DACL_SECURITY_INFORMATION, GetSecurityDescriptorDacl, GetTokenInformation,
+    PROTECTED_DACL_SECURITY_INFORMATION, PSECURITY_DESCRIPTOR, TOKEN_QUERY, TOKEN_USER, TokenUser,
+};
+use windows_sys::Win32::Storage::FileSystem::FILE_FLAG_OPEN_REPARSE_POINT;
+use windows_sys::Win32::System::Threading::{
+    CREATE_NEW_PROCESS_GROUP, GetCurrentProcess, OpenProcessToken,
+};
+
+/// Creates `dir` and its missing parents, the last one readable by the user alone.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    fs::create_dir_all(dir)?;
+    restrict_to_user(dir)
+}
+
+/// Windows has no mode bits to tighten: the directory gets (again) the ACL that admits the
+/// user alone, which succeeds only for a directory whose ACL the user may change.
+pub fn check_private_dir(dir: &Path, _meta: &Metadata) -> io::Result<()> {
+    restrict_to_user(dir)
+}
+
+/// New files inherit the private directory's ACL; there are no permissions to pass.
+pub fn private_file_permissions() -> Option<fs::Permissions> {
+    None
+}
+
+/// Opens an existing file for reading; a symbolic link or junction in its place is opened as
+/// itself (`FILE_FLAG_OPEN_REPARSE_POINT`) and refused, never followed.
+pub fn open_nofollow(path: &Path) -> io::Result<File> {
+    refuse_link(
+        OpenOptions::new()
+            .read(true)
+            .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
+            .open(path)?,
+        path,
+    )
+}
+
+/// Opens (creating) the file whose OS lock serialises a profile's exchanges.
+pub fn open_lock_file(path: &Path) -> io::Result<File> {
+    refuse_link(
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
+            .open(path)?,
+        path,
+    )
+}
+
+fn refuse_link(file: File, path: &Path) -> io::Result<File> {
+    if file.metadata()?.file_type().is_symlink() {
+        return Err(io::Error::other(format!(
+            "{} is a link; refused",
+            path.display()
+        )));
+    }
+    Ok(file)
+}
+
+/// Windows files carry ACLs, not modes: whoever may read the user's own file is the user's
+/// choice, as for any file of theirs.
+pub fn secret_file_problem(_shown: &str, _meta: &Metadata) -> Option<String> {
+    None
+}
+
+/// Windows cannot replace a process: runs `cmd` and exits with its exit code. Returns only if
+/// it could not start.
+pub fn become_command(mut cmd: Command) -> io::Error {
+    match cmd.status() {
+        Ok(status) => std::process::exit(status.code().unwrap_or(1)),
+        Err(e) => e,
+    }
+}
+
+pub fn own_process_group(cmd: &mut Command) {
+    cmd.creation_flags(CREATE_NEW_PROCESS_GROUP);
+}
+
+pub fn kill_process_group(child: &mut Child) {
+    let _ = child.kill();
+}
+
+/// How the helper entry points point at tokex here.
+pub const HELPER_LINK: &str = "hard link (or copy)";
+
+/// Makes `entry` a hard link to `target`, or a copy where a hard link cannot be made (another
+/// volume, FAT).
+pub fn link_helper(target: &Path, entry: &Path) -> io::Result<()> {
+    fs::hard_link(target, entry).or_else(|_| fs::copy(target, entry).map(|_| ()))
+}
+
+/// Where `install-helpers` puts the entry points: beside tokex's own data, on the same volume
+/// as a program installed for the user, so hard links work.
+pub fn default_helper_dir(base: &directories::BaseDirs) -> std::path::PathBuf {
+    base.data_local_dir().join("tokex").join("bin")
+}
+
+/// Where terraform looks for credentials helpers on Windows: `%APPDATA%\terraform.d\plugins`.
+pub fn terraform_plugin_dir(base: &directories::BaseDirs) -> std::path::PathBuf {
+    base.config_dir().join("terraform.d").join("plugins")
+}
+
+/// How to put `dir` on the user's PATH for good (setx would truncate a long PATH).
+pub fn path_hint(dir: &Path) -> String {
+    format!(
+        "run in PowerShell: [Environment]::SetEnvironmentVariable('Path', [Environment]::GetEnvironmentVariable('Path', 'User') + ';{}', 'User'), then open a new terminal",
+        dir.display()
+    )
+}
+
+/// Gives `path` a protected ACL (nothing inherited from its parents) granting full access to
+/// the current user and SYSTEM only, inherited by everything created inside.
+fn restrict_to_user(path: &Path) -> io::Result<()> {
+    let sid = current_user_sid()?;
+    let sddl = wide(format!("D:P(A;OICI;FA;;;{sid})(A;OICI;FA;;;SY)").as_ref());
+    let mut descriptor: PSECURITY_DESCRIPTOR = std::ptr::null_mut();
+    // SAFETY: `sddl` is a NUL-terminated UTF-16 string; on success the descriptor is allocated
+    // by the call and freed below with LocalFree.
+    let ok = unsafe {
+        ConvertStringSecurityDescriptorToSecurityDescriptorW(
+            sddl.as_ptr(),
+            SDDL_REVISION_1,
+            &mut descriptor,
+            std::ptr::null_mut(),
+        )
+    };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let result = (|| {
+        let (mut present, mut defaulted) = (0, 0);
+        let mut dacl: *mut ACL = std::ptr::null_mut();
+        // SAFETY: `descriptor` is the valid descriptor made above; the DACL pointer points into it.
+        if unsafe { GetSecurityDescriptorDacl(descriptor, &mut present, &mut dacl, &mut defaulted) }
+            == 0
+        {
+            return Err(io::Error::last_os_error());
+        }
+        let name = wide(path.as_os_str());
+        // SAFETY: `name` is NUL-terminated; `dacl` stays valid while `descriptor` lives.
+        let status = unsafe {
+            SetNamedSecurityInfoW(
+                name.as_ptr(),
+                SE_FILE_OBJECT,
+                DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                dacl,
+                std::ptr::null(),
+            )
+        };
+        if status != ERROR_SUCCESS {
+            return Err(io::Error::from_raw_os_error(status as i32));
+        }
+        Ok(())
+    })();
+    // SAFETY: allocated by ConvertStringSecurityDescriptorToSecurityDescriptorW.
+    unsafe { LocalFree(descriptor) };
+    result
+}
+
+/// The current user's SID as text (`S-1-5-21-…`).
+fn current_user_sid() -> io::Result<String> {
+    let mut token: HANDLE = std::ptr::null_mut();
+    // SAFETY: the pseudo-handle of this process; `token` receives a handle closed below.
+    if unsafe { OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &mut token) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let result = (|| {
+        // TOKEN_USER plus its SID: 256 bytes hold the largest SID (68 bytes) with room to spare;
+        // u64 elements keep the buffer aligned for the struct.
+        let mut buf = [0u64; 32];
+        let mut len = 0u32;
+        // SAFETY: `buf` is writable for the size given; `token` is open with TOKEN_QUERY.
+        let ok = unsafe {
+            GetTokenInformation(
+                token,
+                TokenUser,
+                buf.as_mut_ptr() as *mut c_void,
+                std::mem::size_of_val(&buf) as u32,
+                &mut len,
+            )
+        };
+        if ok == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: the call filled `buf` with a TOKEN_USER whose SID pointer points into `buf`.
+        let sid = unsafe { (*(buf.as_ptr() as *const TOKEN_USER)).User.Sid };
+        let mut text: *mut u16 = std::ptr::null_mut();
+        // SAFETY: `sid` is valid (above); `text` is allocated by the call, freed with LocalFree.
+        if unsafe { ConvertSidToStringSidW(sid, &mut text) } == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `text` is a NUL-terminated UTF-16 string from the call above.
+        let s = unsafe {
+            let len = (0..).take_while(|&i| *text.add(i) != 0).count();
+            String::from_utf16_lossy(std::slice::from_raw_parts(text, len))
+        };
+        // SAFETY: allocated by ConvertSidToStringSidW.
+        unsafe { LocalFree(text as *mut c_void) };
+        Ok(s)
+    })();
+    // SAFETY: opened above.
+    unsafe { CloseHandle(token) };
+    result
+}
+
+fn wide(s: &std::ffi::OsStr) -> Vec<u16> {
+    s.encode_wide().chain(std::iter::once(0)).collect()
+}
