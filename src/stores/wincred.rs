@@ -123,17 +123,12 @@ impl Wincred {
         }
     }
 
-    /// Deletes one generation's chunks from `from` on. Chunks are always written from 1 up, so
-    /// the first missing one ends the run.
+    /// Deletes one generation's chunks from `from` on. Not only up to the first gap: a chunk
+    /// may have been removed by hand (or by a crash) from the middle of a set.
     fn sweep(&self, account: &str, generation: char, from: usize) {
         for n in from..=MAX_CHUNKS {
-            match self.remove(&Self::chunk_target(account, generation, n)) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
-                    crate::log::debug(|| format!("sweeping a stale chunk: {}", e.message()));
-                    break;
-                }
+            if let Err(e) = self.remove(&Self::chunk_target(account, generation, n)) {
+                crate::log::debug(|| format!("sweeping a stale chunk: {}", e.message()));
             }
         }
     }
