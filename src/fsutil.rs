@@ -52,22 +52,30 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     persist(tmp, path)
 }
 
-/// Renames into place. Windows refuses to replace a file that a process without delete sharing
-/// holds open (a virus scanner, an indexer) for a moment: a few short retries ride that out.
-fn persist(mut tmp: tempfile::NamedTempFile, path: &Path) -> io::Result<()> {
+/// Renames into place with std's rename, not tempfile's: on Windows 10 and later it replaces
+/// with POSIX semantics, so a reader holding the old file open does not make the replace fail.
+/// Where that is not available, a process that opened the file without delete sharing (a virus
+/// scanner, an indexer) blocks it for a moment: a few short retries ride that out.
+fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> io::Result<()> {
+    let kept = tmp.into_temp_path().keep().map_err(|e| e.error)?;
     let mut pause = std::time::Duration::from_millis(5);
-    for _ in 0..6 {
-        match tmp.persist(path) {
-            Ok(_) => return Ok(()),
-            Err(e) if cfg!(windows) && e.error.kind() == io::ErrorKind::PermissionDenied => {
-                tmp = e.file;
+    let mut attempt = 0;
+    loop {
+        match fs::rename(&kept, path) {
+            Ok(()) => return Ok(()),
+            Err(e)
+                if cfg!(windows) && e.kind() == io::ErrorKind::PermissionDenied && attempt < 6 =>
+            {
+                attempt += 1;
                 std::thread::sleep(pause);
                 pause *= 2;
             }
-            Err(e) => return Err(e.error),
+            Err(e) => {
+                let _ = fs::remove_file(&kept);
+                return Err(e);
+            }
         }
     }
-    tmp.persist(path).map(|_| ()).map_err(|e| e.error)
 }
 
 /// Opens an existing file for reading without following a symlink.

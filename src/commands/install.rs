@@ -56,6 +56,9 @@ fn install_entry(target: &Path, entry: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| fail("creating the directory for", e))?;
     match std::fs::symlink_metadata(entry) {
         Ok(m) if m.file_type().is_symlink() => {}
+        // Already this very binary (a hard link, or a copy of it): nothing to do. Replacing it
+        // would also fail on Windows, which keeps every name of a running program.
+        Ok(m) if m.is_file() && same_bytes(entry, target) => return Ok(()),
         Ok(m) if m.is_file() && is_tokex(entry) => {}
         Ok(_) => {
             return Err(Error::usage(format!(
@@ -76,10 +79,15 @@ fn install_entry(target: &Path, entry: &Path) -> Result<()> {
     ));
     let _ = std::fs::remove_file(&tmp);
     platform::link_helper(target, &tmp).map_err(|e| fail("making", e))?;
-    std::fs::rename(&tmp, entry).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        fail("installing", e)
-    })
+    let renamed = std::fs::rename(&tmp, entry).map_err(|e| fail("installing", e));
+    // Also after success: renaming a hard link over another link to the same file succeeds and
+    // leaves both names (POSIX rename; Wine does the same).
+    let _ = std::fs::remove_file(&tmp);
+    renamed
+}
+
+fn same_bytes(a: &Path, b: &Path) -> bool {
+    matches!((std::fs::read(a), std::fs::read(b)), (Ok(x), Ok(y)) if x == y)
 }
 
 /// Whether `path` is a tokex binary (it carries [`MARKER`]): a copy or hard link made by an
@@ -108,10 +116,16 @@ mod tests {
                 .unwrap()
                 .contains("someone else's")
         );
-        std::fs::copy(&exe, &entry).unwrap();
+        // An older tokex (it carries the marker) is replaced by this one; this one is kept.
+        std::fs::write(&entry, [&b"older tokex "[..], &MARKER[..]].concat()).unwrap();
         install_entry(&exe, &entry).unwrap();
+        assert!(same_bytes(&entry, &exe));
         install_entry(&exe, &entry).unwrap();
-        assert!(is_tokex(&entry));
-        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+        assert!(same_bytes(&entry, &exe));
+        let left: Vec<_> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left.len(), 1, "{left:?}");
     }
 }

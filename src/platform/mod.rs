@@ -16,8 +16,8 @@ pub use windows::*;
 /// The executable suffix the entry points carry on this platform (`.exe` on Windows).
 pub const EXE_SUFFIX: &str = std::env::consts::EXE_SUFFIX;
 
-/// A program's name as invoked, without this platform's executable suffix (Windows names are
-/// case-insensitive, so `GIT-CREDENTIAL-TOKEX.EXE` is the git helper too).
+/// A program's name as invoked, without this platform's executable suffix (matched in any case:
+/// Windows shows `.EXE` as readily as `.exe`).
 pub fn program_name(file_name: &str) -> &str {
     if EXE_SUFFIX.is_empty() {
         return file_name;

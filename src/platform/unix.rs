@@ -79,6 +79,13 @@ pub fn become_command(mut cmd: Command) -> io::Error {
     cmd.exec()
 }
 
+/// `command` for the user's shell: `sh -c`.
+pub fn shell(command: &str) -> Command {
+    let mut c = Command::new("sh");
+    c.arg("-c").arg(command);
+    c
+}
+
 /// Starts `cmd` in a process group of its own, so [`kill_process_group`] stops what it started
 /// too (gpg and its pinentry under pass).
 pub fn own_process_group(cmd: &mut Command) {

@@ -93,6 +93,14 @@ pub fn become_command(mut cmd: Command) -> io::Error {
     }
 }
 
+/// `command` for the Windows shell: `cmd /D /S /C "…"`, the line passed as written (`/S`
+/// strips the outer quotes, so the user's own quoting survives; `/D` skips AutoRun macros).
+pub fn shell(command: &str) -> Command {
+    let mut c = Command::new("cmd");
+    c.raw_arg(format!("/D /S /C \"{command}\""));
+    c
+}
+
 pub fn own_process_group(cmd: &mut Command) {
     cmd.creation_flags(CREATE_NEW_PROCESS_GROUP);
 }
@@ -228,4 +236,146 @@ fn current_user_sid() -> io::Result<String> {
 
 fn wide(s: &std::ffi::OsStr) -> Vec<u16> {
     s.encode_wide().chain(std::iter::once(0)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use windows_sys::Win32::Security::Authorization::{
+        ConvertSecurityDescriptorToStringSecurityDescriptorW, GetNamedSecurityInfoW,
+    };
+
+    /// The DACL of `path` in SDDL.
+    fn dacl(path: &Path) -> String {
+        let name = wide(path.as_os_str());
+        let mut descriptor: PSECURITY_DESCRIPTOR = std::ptr::null_mut();
+        // SAFETY: out-pointers to locals; the descriptor is freed below.
+        let status = unsafe {
+            GetNamedSecurityInfoW(
+                name.as_ptr(),
+                SE_FILE_OBJECT,
+                DACL_SECURITY_INFORMATION,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                &mut descriptor,
+            )
+        };
+        assert_eq!(status, ERROR_SUCCESS);
+        let mut text: *mut u16 = std::ptr::null_mut();
+        // SAFETY: `descriptor` is valid; `text` is allocated by the call.
+        let ok = unsafe {
+            ConvertSecurityDescriptorToStringSecurityDescriptorW(
+                descriptor,
+                SDDL_REVISION_1,
+                DACL_SECURITY_INFORMATION,
+                &mut text,
+                std::ptr::null_mut(),
+            )
+        };
+        assert_ne!(ok, 0);
+        // SAFETY: NUL-terminated UTF-16 from the call; both freed once read.
+        unsafe {
+            let len = (0..).take_while(|&i| *text.add(i) != 0).count();
+            let s = String::from_utf16_lossy(std::slice::from_raw_parts(text, len));
+            LocalFree(text as *mut c_void);
+            LocalFree(descriptor);
+            s
+        }
+    }
+
+    fn under_wine() -> bool {
+        use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleA, GetProcAddress};
+        // SAFETY: NUL-terminated names; ntdll is loaded in every process.
+        unsafe {
+            let ntdll = GetModuleHandleA(c"ntdll.dll".as_ptr().cast());
+            !ntdll.is_null() && GetProcAddress(ntdll, c"wine_get_version".as_ptr().cast()).is_some()
+        }
+    }
+
+    #[test]
+    fn a_private_dir_admits_the_user_and_system_alone_and_its_files_inherit_that() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("cache");
+        create_private_dir(&dir).unwrap();
+        if under_wine() {
+            // Wine keeps Unix modes, not ACLs, on a Linux file system: the call succeeds there and
+            // changes nothing to read back. The Windows runner in .github/workflows checks it.
+            eprintln!("under Wine: the ACL itself is checked on real Windows only");
+            return;
+        }
+        let sid = current_user_sid().unwrap();
+        assert!(sid.starts_with("S-1-"), "{sid}");
+        let acl = dacl(&dir);
+        // Protected: nothing inherited from the parent, such as Users or Everyone.
+        assert!(acl.starts_with("D:P"), "{acl}");
+        assert!(acl.contains(&sid), "{acl}");
+        for other in [";WD)", ";BU)", ";AU)", ";IU)"] {
+            assert!(!acl.contains(other), "{other} in {acl}");
+        }
+        crate::fsutil::write_atomic(&dir.join("p.json"), b"{}").unwrap();
+        let file = dacl(&dir.join("p.json"));
+        assert!(file.contains(&sid), "{file}");
+        for other in [";WD)", ";BU)", ";AU)", ";IU)"] {
+            assert!(!file.contains(other), "{other} in {file}");
+        }
+    }
+
+    #[test]
+    fn a_file_is_replaced_while_another_process_reads_it() {
+        use std::io::Read;
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("p.json");
+        crate::fsutil::write_atomic(&path, b"old").unwrap();
+        // std opens with FILE_SHARE_DELETE, as every tokex reader does.
+        let mut reader = open_nofollow(&path).unwrap();
+        let replaced = crate::fsutil::write_atomic(&path, b"new");
+        let mut seen = String::new();
+        if under_wine() {
+            // Wine has no POSIX-semantics rename (Windows 10 1809 and later, on NTFS): there the
+            // replace is refused while the reader holds the file, and must fail cleanly.
+            assert!(replaced.is_err());
+            reader.read_to_string(&mut seen).unwrap();
+            assert_eq!(seen, "old");
+            assert_eq!(
+                std::fs::read_dir(d.path()).unwrap().count(),
+                1,
+                "a temp file left"
+            );
+            return;
+        }
+        replaced.unwrap();
+        reader.read_to_string(&mut seen).unwrap();
+        assert_eq!(seen, "old", "the open reader keeps what it opened");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+    }
+
+    #[test]
+    fn the_lock_is_exclusive_between_handles() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("p.lock");
+        let first = open_lock_file(&path).unwrap();
+        first.try_lock().unwrap();
+        let second = open_lock_file(&path).unwrap();
+        assert!(matches!(
+            second.try_lock(),
+            Err(std::fs::TryLockError::WouldBlock)
+        ));
+        drop(first);
+        second.try_lock().unwrap();
+    }
+
+    #[test]
+    fn helper_names_carry_exe() {
+        assert_eq!(
+            crate::platform::program_name("git-credential-tokex.exe"),
+            "git-credential-tokex"
+        );
+        assert_eq!(
+            crate::platform::program_name("GIT-CREDENTIAL-TOKEX.EXE"),
+            "GIT-CREDENTIAL-TOKEX"
+        );
+        assert_eq!(crate::platform::program_name("tokex"), "tokex");
+    }
 }

@@ -22,9 +22,7 @@ impl ReadOnly for Command {
     fn read(&self) -> Result<Secret> {
         // The user's stderr stays attached so a password manager can explain itself; stdin is
         // closed because a caller's stdin (git's request, docker's URL) is not the command's.
-        let mut child = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(&self.command)
+        let mut child = crate::platform::shell(&self.command)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .spawn()
@@ -65,15 +63,33 @@ impl ReadOnly for Command {
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
+    const PRINTS_ABC: &str = "printf 'abc\\n'";
+    #[cfg(windows)]
+    const PRINTS_ABC: &str = "echo abc";
+    #[cfg(unix)]
+    const LEAKS_AND_FAILS: &str = "echo leaked; exit 3";
+    #[cfg(windows)]
+    const LEAKS_AND_FAILS: &str = "echo leaked& exit 3";
+    #[cfg(unix)]
+    const PRINTS_NOTHING: &str = "true";
+    #[cfg(windows)]
+    const PRINTS_NOTHING: &str = "type nul";
+
     #[test]
     fn output_and_failure() {
-        let ok = Command::new("printf 'abc\\n'");
+        let ok = Command::new(PRINTS_ABC);
         assert_eq!(ok.read().unwrap().expose(), "abc");
-        let e = Command::new("echo leaked; exit 3").read().unwrap_err();
+        let e = Command::new(LEAKS_AND_FAILS).read().unwrap_err();
         assert!(
             e.to_string().contains("failed") && !e.to_string().contains("leaked"),
             "{e}"
         );
-        assert!(Command::new("true").read().unwrap_err().is_not_found());
+        assert!(
+            Command::new(PRINTS_NOTHING)
+                .read()
+                .unwrap_err()
+                .is_not_found()
+        );
     }
 }

@@ -199,25 +199,46 @@ fn wineserver() -> PathBuf {
 fn windows_exe() -> &'static Path {
     static EXE: OnceLock<PathBuf> = OnceLock::new();
     EXE.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root.join("target"));
-        let cargo = std::env::var_os("CARGO").unwrap_or("cargo".into());
-        let mut c = Command::new(cargo);
-        c.args(["build", "--locked", "--bin", "tokex", "--target", TARGET])
-            .current_dir(root)
-            .env("CARGO_TARGET_DIR", &target_dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let out = wait_bounded(c.spawn().expect("cargo"), 1200);
-        assert!(
-            out.status.success(),
-            "building tokex for {TARGET} failed (needs: {INSTALL}): {}",
-            text(&out.stderr)
-        );
-        target_dir.join(TARGET).join("debug/tokex.exe")
+        cargo_for_windows(&["build", "--bin", "tokex"]);
+        target_dir().join(TARGET).join("debug/tokex.exe")
     })
+}
+
+/// The library's unit tests built for Windows: the test executable's path.
+pub fn windows_unit_tests() -> PathBuf {
+    let out = cargo_for_windows(&["test", "--no-run", "--lib", "--message-format=json"]);
+    let found = out.lines().find_map(|line| {
+        let message: serde_json::Value = serde_json::from_str(line).ok()?;
+        message["profile"]["test"].as_bool().filter(|t| *t)?;
+        message["executable"].as_str().map(PathBuf::from)
+    });
+    found.expect("cargo named no unit-test executable")
+}
+
+fn target_dir() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+}
+
+/// Runs cargo `args` for the Windows target with the cargo that runs the tests; its stdout.
+fn cargo_for_windows(args: &[&str]) -> String {
+    let cargo = std::env::var_os("CARGO").unwrap_or("cargo".into());
+    let mut c = Command::new(cargo);
+    c.args(args)
+        .args(["--locked", "--target", TARGET])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("CARGO_TARGET_DIR", target_dir())
+        .stdin(Stdio::null());
+    // Read as it comes (`output`): cargo's JSON fills a pipe long before cargo is done.
+    let out = c.output().expect("cargo");
+    assert!(
+        out.status.success(),
+        "cargo {args:?} for {TARGET} failed (needs: {INSTALL}): {}",
+        text(&out.stderr)
+    );
+    text(&out.stdout)
 }
 
 /// The ProcessPrng shim, built once per test run from tests/wine/.
