@@ -93,10 +93,12 @@ pub fn read_limited(mut file: impl Read, limit: u64) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
 mod tests {
+    #[allow(unused_imports)]
     use super::*;
 
+    #[cfg(unix)]
     #[test]
     fn atomic_write_sets_mode_and_replaces_symlink() {
         use std::os::unix::fs::MetadataExt;
@@ -113,6 +115,7 @@ mod tests {
         assert_eq!(meta.mode() & 0o777, 0o600);
     }
 
+    #[cfg(unix)]
     #[test]
     fn private_dir_refuses_symlink_and_tightens_mode() {
         use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -126,5 +129,35 @@ mod tests {
         std::os::unix::fs::symlink(&real, &link).unwrap();
         assert!(ensure_private_dir(&link).is_err());
         assert!(open_nofollow(&link.join("x")).is_err());
+    }
+
+    #[cfg(windows)]
+    #[test]
+    fn a_file_is_replaced_while_another_process_reads_it() {
+        use std::io::Read;
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("p.json");
+        write_atomic(&path, b"old").unwrap();
+        // std opens with FILE_SHARE_DELETE, as every tokex reader does.
+        let mut reader = open_nofollow(&path).unwrap();
+        let replaced = write_atomic(&path, b"new");
+        let mut seen = String::new();
+        if platform::under_wine() {
+            // Wine has no POSIX-semantics rename (Windows 10 1809 and later, on NTFS): there the
+            // replace is refused while the reader holds the file, and must fail cleanly.
+            assert!(replaced.is_err());
+            reader.read_to_string(&mut seen).unwrap();
+            assert_eq!(seen, "old");
+            assert_eq!(
+                std::fs::read_dir(d.path()).unwrap().count(),
+                1,
+                "a temp file left"
+            );
+            return;
+        }
+        replaced.unwrap();
+        reader.read_to_string(&mut seen).unwrap();
+        assert_eq!(seen, "old", "the open reader keeps what it opened");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
     }
 }

@@ -244,3 +244,27 @@ fn a_gpg_that_never_answers_is_cut_off() {
     }
     panic!("the stuck gpg (pid {}) was left running", pid.trim());
 }
+
+#[test]
+fn a_16_kb_secret_reads_back_exactly_from_pass() {
+    let store = PassStore::new();
+    let fake = Fake::ok(OK);
+    let e = store.env();
+    e.write_config(&csp(&fake));
+    let secret: String = (0..16 * 1024)
+        .map(|i| (b'a' + (i * 13 % 26) as u8) as char)
+        .collect();
+    let out = e.run(&["login", "p", "--stdin"], &format!("{secret}\n"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    e.ok(&["token", "p", "--refresh"]);
+    let last = fake.request(fake.count() - 1);
+    assert_eq!(
+        last.form_value("api_token").as_deref(),
+        Some(secret.as_str())
+    );
+    assert_eq!(
+        stdout(&store.pass(&["show", "tokex/p"], "")),
+        format!("{secret}\n")
+    );
+    e.ok(&["logout", "p"]);
+}

@@ -137,3 +137,32 @@ fn a_locked_keyring_is_a_clear_error_not_a_prompt_or_a_hang() {
     );
     assert!(!err.contains("typed-secret"));
 }
+
+/// A secret as long as a real identity provider's refresh token can be.
+fn sixteen_kb() -> String {
+    (0..16 * 1024)
+        .map(|i| (b'a' + (i * 11 % 26) as u8) as char)
+        .collect()
+}
+
+#[test]
+fn a_16_kb_secret_reads_back_exactly_from_the_secret_service() {
+    let ss = SecretService::start();
+    let fake = Fake::ok(OK);
+    let e = ss.env();
+    e.write_config(&profile(
+        "big",
+        &format!("provider = \"vmware-csp\"\nurl = \"{}\"", fake.url()),
+    ));
+    let secret = sixteen_kb();
+    let out = e.run(&["login", "big", "--stdin"], &format!("{secret}\n"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A new process, no cache: the exchange presents exactly what was stored.
+    e.ok(&["token", "big", "--refresh"]);
+    let last = fake.request(fake.count() - 1);
+    assert_eq!(
+        last.form_value("api_token").as_deref(),
+        Some(secret.as_str())
+    );
+    e.ok(&["logout", "big"]);
+}

@@ -35,7 +35,7 @@ pub fn serve(
         .split_first()
         .ok_or_else(|| Error::usage("no command after `--`"))?;
     let issued = tokens.token(name, Want::lasting(min_valid))?;
-    let mut cmd = std::process::Command::new(program);
+    let mut cmd = crate::platform::command(program);
     cmd.args(args);
     for v in &vars {
         cmd.env(v, issued.access_token());

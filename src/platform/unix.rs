@@ -73,6 +73,11 @@ pub fn secret_file_problem(shown: &str, meta: &Metadata) -> Option<String> {
     None
 }
 
+/// A command for `program`, found on PATH by `execvp` itself.
+pub fn command(program: &std::ffi::OsStr) -> Command {
+    Command::new(program)
+}
+
 /// Becomes `cmd` (`execvp`): its exit status, signals and streams are its own. Returns only if
 /// it could not start.
 pub fn become_command(mut cmd: Command) -> io::Error {

@@ -40,3 +40,33 @@ fn explain(e: &keyring_core::Error) -> Option<String> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::StoreName;
+    use crate::sensitive::Secret;
+    use crate::stores::Store;
+
+    /// On a Mac with an unlocked login keychain (the workflow's macOS runners): a 16 KB secret
+    /// is written, read back exactly and deleted, under a scratch account no profile can have.
+    #[test]
+    fn a_16_kb_secret_round_trips_through_the_login_keychain() {
+        let choice = Choice {
+            kind: StoreName::Keychain,
+            why: "test",
+            default: false,
+        };
+        let store = open(choice).unwrap();
+        let account = format!(".tokex-test-{}", std::process::id());
+        let secret = Secret::new(
+            (0..16 * 1024)
+                .map(|i| (b'a' + (i % 26) as u8) as char)
+                .collect(),
+        );
+        store.set(&account, &secret).unwrap();
+        assert!(store.get(&account).unwrap() == secret);
+        assert!(store.delete(&account).unwrap());
+        assert!(store.get(&account).unwrap_err().is_not_found());
+    }
+}

@@ -277,8 +277,8 @@ impl Store for Wincred {
     fn describe(&self) -> Description {
         Description {
             name: "Windows Credential Manager".into(),
-            location: "generic credential tokex:PROFILE (cmdkey /list:tokex*)".into(),
-            lifetime: "until deleted (kept on this machine, not roamed)",
+            location: "generic credentials tokex:<profile>, see cmdkey /list:tokex*".into(),
+            lifetime: "until deleted, on this machine (not roamed)",
             role: Role::Vault,
             quiet_read: true,
         }
@@ -288,6 +288,49 @@ impl Store for Wincred {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::StoreName;
+
+    fn store() -> Wincred {
+        open(Choice {
+            kind: StoreName::Wincred,
+            why: "test",
+            default: false,
+        })
+        .unwrap()
+    }
+
+    /// In this machine's real Credential Manager (Wine's in CI, Windows' on the workflow's
+    /// runner), under a scratch account no profile can have.
+    #[test]
+    fn secrets_of_every_size_round_trip_and_leave_nothing_when_deleted() {
+        let store = store();
+        let account = format!(".tokex-test-{}", std::process::id());
+        for len in [1, BLOB_MAX, BLOB_MAX + 1, 16 * 1024, MAX_SECRET as usize] {
+            let secret = Secret::new((0..len).map(|i| (b'a' + (i % 26) as u8) as char).collect());
+            store.set(&account, &secret).unwrap();
+            assert!(store.get(&account).unwrap() == secret, "{len} bytes");
+        }
+        assert!(store.delete(&account).unwrap());
+        assert!(store.get(&account).unwrap_err().is_not_found());
+        for generation in ['a', 'b'] {
+            for n in 1..=MAX_CHUNKS {
+                let chunk = Wincred::chunk_target(&account, generation, n);
+                assert!(store.read(&chunk).unwrap().is_none(), "{chunk} left");
+            }
+        }
+        assert!(!store.delete(&account).unwrap());
+    }
+
+    #[test]
+    fn a_secret_with_a_nul_is_refused_and_nothing_is_written() {
+        let store = store();
+        let account = format!(".tokex-nul-{}", std::process::id());
+        let e = store
+            .set(&account, &Secret::from("\0tokex-chunks v1 a 2 x"))
+            .unwrap_err();
+        assert!(e.to_string().contains("NUL"), "{e}");
+        assert!(store.get(&account).unwrap_err().is_not_found());
+    }
 
     #[test]
     fn a_header_decodes_to_what_was_encoded_and_junk_is_corrupt() {

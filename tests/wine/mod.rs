@@ -132,6 +132,11 @@ impl Machine {
         text(&out.stdout)
     }
 
+    /// Writes `text` to `C:\` + `path` (given with `/`).
+    pub fn write_file(&self, path: &str, text: &str) {
+        std::fs::write(self.prefix.path().join("drive_c").join(path), text).unwrap();
+    }
+
     /// The generic credentials in this machine's Credential Manager, by target name (Wine keeps
     /// them under `HKCU\Software\Wine\Credential Manager`, one key per credential).
     pub fn credentials(&self) -> Vec<String> {
