@@ -64,7 +64,9 @@ fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> io::Result<()> {
         match fs::rename(&kept, path) {
             Ok(()) => return Ok(()),
             Err(e)
-                if cfg!(windows) && e.kind() == io::ErrorKind::PermissionDenied && attempt < 6 =>
+                if platform::RENAME_MAY_BE_BLOCKED
+                    && e.kind() == io::ErrorKind::PermissionDenied
+                    && attempt < 6 =>
             {
                 attempt += 1;
                 std::thread::sleep(pause);

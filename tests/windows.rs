@@ -91,6 +91,7 @@ fn a_windows_session_from_login_to_logout() {
     assert!(hit.status.success(), "{}", stderr(&hit));
     assert_eq!(stdout(&hit), "tok-1\n");
     let log = stderr(&hit);
+    eprintln!("a cache hit on Windows, TOKEX_LOG=debug:\n{log}");
     assert!(log.contains("cache hit"), "{log}");
     for absent in [
         "POST",
@@ -190,13 +191,10 @@ fn a_windows_session_from_login_to_logout() {
     );
 }
 
-#[test]
-fn long_secrets_are_chunked_read_back_exactly_and_swept() {
-    let fake = Fake::new(vec![Response::json(
-        200,
-        r#"{"access_token":"csp-tok","expires_in":1800}"#,
-    )]);
+/// A machine with the profile `win` for VMware Cloud Services at `fake`.
+fn csp_machine(fake: &Fake) -> Machine {
     let m = Machine::new();
+    let url = fake.url();
     m.ok(
         "tokex.exe",
         &[
@@ -206,9 +204,19 @@ fn long_secrets_are_chunked_read_back_exactly_and_swept() {
             "--provider",
             "vmware-csp",
             "--url",
-            &fake.url(),
+            &url,
         ],
     );
+    m
+}
+
+#[test]
+fn long_secrets_are_chunked_read_back_exactly_and_swept() {
+    let fake = Fake::new(vec![Response::json(
+        200,
+        r#"{"access_token":"csp-tok","expires_in":1800}"#,
+    )]);
+    let m = csp_machine(&fake);
     let secret_of = |len: usize| -> String {
         (0..len)
             .map(|i| (b'a' + (i * 7 % 26) as u8) as char)
@@ -221,49 +229,41 @@ fn long_secrets_are_chunked_read_back_exactly_and_swept() {
         assert_eq!(last.form_value("api_token").as_deref(), Some(secret));
     };
 
+    // Logs in with `secret`; the credentials stored then, sorted.
+    let login = |m: &Machine, secret: &str| {
+        let out = m.run(
+            "tokex.exe",
+            &["login", "win", "--stdin"],
+            &format!("{secret}\n"),
+        );
+        assert!(out.status.success(), "login: {}", stderr(&out));
+        let mut stored = m.credentials();
+        stored.sort();
+        stored
+    };
+
     // 16 KB: seven chunks of at most 2560 bytes, then the header.
     let big = secret_of(16 * 1024);
-    let out = m.run(
-        "tokex.exe",
-        &["login", "win", "--stdin"],
-        &format!("{big}\n"),
-    );
-    assert!(out.status.success(), "login: {}", stderr(&out));
-    let mut stored = m.credentials();
-    stored.sort();
     let mut expected: Vec<String> = (1..=7).map(|n| format!("tokex:win#a{n}")).collect();
     expected.insert(0, "tokex:win".into());
-    assert_eq!(stored, expected);
+    assert_eq!(login(&m, &big), expected);
     presented(&m, &big);
 
     // A shorter long secret goes to the other generation; the old one is swept.
     let medium = secret_of(3000);
-    m.run(
-        "tokex.exe",
-        &["login", "win", "--stdin"],
-        &format!("{medium}\n"),
+    assert_eq!(
+        login(&m, &medium),
+        ["tokex:win", "tokex:win#b1", "tokex:win#b2"]
     );
-    let mut stored = m.credentials();
-    stored.sort();
-    assert_eq!(stored, ["tokex:win", "tokex:win#b1", "tokex:win#b2"]);
     presented(&m, &medium);
 
     // One that fits is kept whole, and no chunk is left.
     let small = secret_of(2560);
-    m.run(
-        "tokex.exe",
-        &["login", "win", "--stdin"],
-        &format!("{small}\n"),
-    );
-    assert_eq!(m.credentials(), ["tokex:win"]);
+    assert_eq!(login(&m, &small), ["tokex:win"]);
     presented(&m, &small);
 
     // A partial set (a chunk lost) reads as absent, with the way out, and shows no secret.
-    m.run(
-        "tokex.exe",
-        &["login", "win", "--stdin"],
-        &format!("{big}\n"),
-    );
+    login(&m, &big);
     m.delete_credential("tokex:win#a3");
     let out = m.run("tokex.exe", &["token", "win", "--refresh"], "");
     assert!(!out.status.success());
@@ -281,19 +281,7 @@ fn long_secrets_are_chunked_read_back_exactly_and_swept() {
 #[test]
 fn bad_input_on_windows_is_one_line_and_nothing_is_stored() {
     let fake = Fake::new(vec![Response::json(401, r#"{"message":"bad token"}"#)]);
-    let m = Machine::new();
-    m.ok(
-        "tokex.exe",
-        &[
-            "profile",
-            "add",
-            "win",
-            "--provider",
-            "vmware-csp",
-            "--url",
-            &fake.url(),
-        ],
-    );
+    let m = csp_machine(&fake);
     let out = m.run("tokex.exe", &["login", "win", "--stdin"], "wrong-secret\n");
     assert!(!out.status.success());
     let said = stderr(&out);

@@ -33,6 +33,9 @@ pub fn check_private_dir(dir: &Path, meta: &Metadata) -> io::Result<()> {
     Ok(())
 }
 
+/// A rename over a file never fails because someone has it open.
+pub const RENAME_MAY_BE_BLOCKED: bool = false;
+
 /// The permissions a new private file is created with.
 pub fn private_file_permissions() -> Option<fs::Permissions> {
     Some(fs::Permissions::from_mode(FILE_MODE))

@@ -37,6 +37,10 @@ pub fn check_private_dir(dir: &Path, _meta: &Metadata) -> io::Result<()> {
     restrict_to_user(dir)
 }
 
+/// A process that opened the file without delete sharing (a virus scanner, an indexer) makes a
+/// rename over it fail with "access denied" for as long as it holds it.
+pub const RENAME_MAY_BE_BLOCKED: bool = true;
+
 /// New files inherit the private directory's ACL; there are no permissions to pass.
 pub fn private_file_permissions() -> Option<fs::Permissions> {
     None
