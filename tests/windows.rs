@@ -191,6 +191,46 @@ fn a_windows_session_from_login_to_logout() {
     );
 }
 
+/// The cross-process exchange lock on Windows (`LockFileEx` through std's `File::try_lock`):
+/// cold callers started together cause one exchange and all print its token.
+#[test]
+fn concurrent_cold_callers_make_one_exchange() {
+    let idp = Issuer::new();
+    let m = Machine::new();
+    let token_url = format!("{}/token", idp.server.url());
+    m.ok(
+        "tokex.exe",
+        &[
+            "profile",
+            "add",
+            "win",
+            "--provider",
+            "oauth2",
+            "--token-url",
+            &token_url,
+            "--client-id",
+            "ci",
+        ],
+    );
+    let out = m.run(
+        "tokex.exe",
+        &["login", "win", "--stdin", "--no-verify"],
+        "client-secret\n",
+    );
+    assert!(out.status.success(), "login: {}", stderr(&out));
+    // Slow enough that every caller is waiting on the lock while the first one exchanges.
+    idp.set_delay_ms(2000);
+    let callers: Vec<_> = (0..4)
+        .map(|_| m.spawn("tokex.exe", &["token", "win"]))
+        .collect();
+    for caller in callers {
+        let out = support::wait_bounded(caller, 120);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(stdout(&out), "tok-1\n");
+    }
+    assert_eq!(idp.received(), 1, "one exchange for four cold callers");
+}
+
 /// A machine with the profile `win` for VMware Cloud Services at `fake`.
 fn csp_machine(fake: &Fake) -> Machine {
     let m = Machine::new();

@@ -120,6 +120,18 @@ impl Machine {
         self.bounded(c, stdin)
     }
 
+    /// Starts `program` (in `C:\tokex`) without waiting; stdout and stderr are piped.
+    pub fn spawn(&self, program: &str, args: &[&str]) -> std::process::Child {
+        let program = format!(r"C:\tokex\{program}");
+        let mut all = vec![program.as_str()];
+        all.extend_from_slice(args);
+        self.wine(&all)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("wine64")
+    }
+
     /// Runs and insists on success; returns stdout.
     pub fn ok(&self, program: &str, args: &[&str]) -> String {
         let out = self.run(program, args, "");
