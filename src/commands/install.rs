@@ -42,7 +42,7 @@ pub fn helpers(dir: Option<PathBuf>, io: &mut Io) -> Result<()> {
             platform::path_hint(&bin)
         ));
     }
-    if platform::HELPER_LINK != "symlink" {
+    if platform::HELPERS_ARE_COPIES {
         io.say("tokex: note: the entry points are copies or hard links: run `tokex install-helpers` again after upgrading tokex");
     }
     Ok(())

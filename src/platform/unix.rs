@@ -105,6 +105,9 @@ pub fn kill_process_group(child: &mut Child) {
     unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
 }
 
+/// Whether the entry points are copies or hard links, which an upgrade of tokex leaves behind.
+pub const HELPERS_ARE_COPIES: bool = false;
+
 /// How the helper entry points point at tokex here.
 pub const HELPER_LINK: &str = "symlink";
 

@@ -137,6 +137,9 @@ pub fn kill_process_group(child: &mut Child) {
     let _ = child.kill();
 }
 
+/// Whether the entry points are copies or hard links, which an upgrade of tokex leaves behind.
+pub const HELPERS_ARE_COPIES: bool = true;
+
 /// How the helper entry points point at tokex here.
 pub const HELPER_LINK: &str = "hard link (or copy)";
 
