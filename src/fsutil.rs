@@ -1,5 +1,6 @@
-//! Private files: directories 0700, files 0600, written whole or not at all, and never through
-//! a symlink someone planted in our place.
+//! Private files (directories 0700 and files 0600 on Unix, an ACL for the user alone on Windows:
+//! see `platform`), written whole or not at all, and never through a symlink someone planted in
+//! our place.
 
 use crate::platform;
 use std::fs::{self, File};
@@ -97,7 +98,6 @@ pub fn read_limited(mut file: impl Read, limit: u64) -> io::Result<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
-    #[allow(unused_imports)]
     use super::*;
 
     #[cfg(unix)]

@@ -46,20 +46,9 @@ fn the_unit_tests_pass_on_windows() {
 #[test]
 fn a_windows_session_from_login_to_logout() {
     let idp = Issuer::new();
-    let m = Machine::new();
-    let token_url = format!("{}/token", idp.server.url());
-    m.ok(
-        "tokex.exe",
+    let m = oauth2_machine(
+        &idp,
         &[
-            "profile",
-            "add",
-            "win",
-            "--provider",
-            "oauth2",
-            "--token-url",
-            &token_url,
-            "--client-id",
-            "ci",
             "--match",
             "https://git.example.test/",
             "--match",
@@ -196,22 +185,7 @@ fn a_windows_session_from_login_to_logout() {
 #[test]
 fn concurrent_cold_callers_make_one_exchange() {
     let idp = Issuer::new();
-    let m = Machine::new();
-    let token_url = format!("{}/token", idp.server.url());
-    m.ok(
-        "tokex.exe",
-        &[
-            "profile",
-            "add",
-            "win",
-            "--provider",
-            "oauth2",
-            "--token-url",
-            &token_url,
-            "--client-id",
-            "ci",
-        ],
-    );
+    let m = oauth2_machine(&idp, &[]);
     let out = m.run(
         "tokex.exe",
         &["login", "win", "--stdin", "--no-verify"],
@@ -229,6 +203,17 @@ fn concurrent_cold_callers_make_one_exchange() {
         assert_eq!(stdout(&out), "tok-1\n");
     }
     assert_eq!(idp.received(), 1, "one exchange for four cold callers");
+}
+
+/// A machine with the oauth2 profile `win` (client `ci`) at `idp`, plus `extra` flags.
+fn oauth2_machine(idp: &Issuer, extra: &[&str]) -> Machine {
+    let m = Machine::new();
+    let token_url = format!("{}/token", idp.server.url());
+    let mut args = vec!["profile", "add", "win", "--provider", "oauth2"];
+    args.extend(["--token-url", &token_url, "--client-id", "ci"]);
+    args.extend_from_slice(extra);
+    m.ok("tokex.exe", &args);
+    m
 }
 
 /// A machine with the profile `win` for VMware Cloud Services at `fake`.

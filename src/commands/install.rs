@@ -56,16 +56,14 @@ fn install_entry(target: &Path, entry: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| fail("creating the directory for", e))?;
     match std::fs::symlink_metadata(entry) {
         Ok(m) if m.file_type().is_symlink() => {}
-        // Already this very binary (a hard link, or a copy of it): nothing to do. Replacing it
-        // would also fail on Windows, which keeps every name of a running program.
-        Ok(m) if m.is_file() && same_bytes(entry, target) => return Ok(()),
-        Ok(m) if m.is_file() && is_tokex(entry) => {}
-        Ok(_) => {
-            return Err(Error::usage(format!(
-                "{} exists and is not tokex; move it away or choose another --dir",
-                entry.display()
-            )));
-        }
+        Ok(m) if m.is_file() => match existing(entry, target) {
+            // Already this very binary (a hard link, or a copy of it): nothing to do. Replacing
+            // it would also fail on Windows, which keeps every name of a running program.
+            Existing::This => return Ok(()),
+            Existing::OtherTokex => {}
+            Existing::Foreign => return Err(not_ours(entry)),
+        },
+        Ok(_) => return Err(not_ours(entry)),
         Err(_) => {}
     }
     // A new entry beside the old one, renamed over it: the helper never goes missing midway.
@@ -86,17 +84,35 @@ fn install_entry(target: &Path, entry: &Path) -> Result<()> {
     renamed
 }
 
-fn same_bytes(a: &Path, b: &Path) -> bool {
-    matches!((std::fs::read(a), std::fs::read(b)), (Ok(x), Ok(y)) if x == y)
+fn not_ours(entry: &Path) -> Error {
+    Error::usage(format!(
+        "{} exists and is not tokex; move it away or choose another --dir",
+        entry.display()
+    ))
 }
 
-/// Whether `path` is a tokex binary (it carries [`MARKER`]): a copy or hard link made by an
-/// earlier `install-helpers`, safe to replace.
-fn is_tokex(path: &Path) -> bool {
-    let Ok(bytes) = std::fs::read(path) else {
-        return false;
+/// What a regular file where an entry point goes is.
+#[derive(Debug, PartialEq)]
+enum Existing {
+    /// The same bytes as this binary.
+    This,
+    /// Another tokex binary (it carries [`MARKER`]): an earlier version's copy, safe to replace.
+    OtherTokex,
+    /// Someone else's file, or one that cannot be read.
+    Foreign,
+}
+
+fn existing(entry: &Path, this: &Path) -> Existing {
+    let Ok(bytes) = std::fs::read(entry) else {
+        return Existing::Foreign;
     };
-    bytes.windows(MARKER.len()).any(|w| w == MARKER)
+    if std::fs::read(this).is_ok_and(|own| own == bytes) {
+        Existing::This
+    } else if bytes.windows(MARKER.len()).any(|w| w == MARKER) {
+        Existing::OtherTokex
+    } else {
+        Existing::Foreign
+    }
 }
 
 #[cfg(test)]
@@ -118,10 +134,11 @@ mod tests {
         );
         // An older tokex (it carries the marker) is replaced by this one; this one is kept.
         std::fs::write(&entry, [&b"older tokex "[..], &MARKER[..]].concat()).unwrap();
+        assert_eq!(existing(&entry, &exe), Existing::OtherTokex);
         install_entry(&exe, &entry).unwrap();
-        assert!(same_bytes(&entry, &exe));
+        assert_eq!(existing(&entry, &exe), Existing::This);
         install_entry(&exe, &entry).unwrap();
-        assert!(same_bytes(&entry, &exe));
+        assert_eq!(existing(&entry, &exe), Existing::This);
         let left: Vec<_> = std::fs::read_dir(d.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())

@@ -25,10 +25,10 @@ use windows_sys::Win32::System::Threading::{
     CREATE_NEW_PROCESS_GROUP, GetCurrentProcess, OpenProcessToken,
 };
 
-/// Creates `dir` and its missing parents, the last one readable by the user alone.
+/// Creates `dir` and its missing parents; [`check_private_dir`], which always follows, gives the
+/// last one the ACL that admits the user alone.
 pub fn create_private_dir(dir: &Path) -> io::Result<()> {
-    fs::create_dir_all(dir)?;
-    restrict_to_user(dir)
+    fs::create_dir_all(dir)
 }
 
 /// Windows has no mode bits to tighten: the directory gets (again) the ACL that admits the
@@ -133,6 +133,8 @@ pub fn own_process_group(cmd: &mut Command) {
     cmd.creation_flags(CREATE_NEW_PROCESS_GROUP);
 }
 
+/// Stops the child itself (TerminateProcess); what it started on its own (a gpg under pass)
+/// is not reached, for Windows has no process groups to signal.
 pub fn kill_process_group(child: &mut Child) {
     let _ = child.kill();
 }
