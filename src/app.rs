@@ -1,7 +1,7 @@
 //! Dispatch: each command to its caller's `serve` or its command module, over one broker. `main`
 //! parses and passes the process's streams; nothing here exits the process.
 
-use crate::broker::{Broker, Notice, StoreFor, Want};
+use crate::broker::{Broker, Notice, SignIn, StoreFor, Want};
 use crate::cache::Cache;
 use crate::callers::{bazel, cargo, docker, exec, external, git, kubectl, plain, terraform};
 use crate::cli::{CacheCmd, Cli, Command};
@@ -44,7 +44,16 @@ pub fn run(cli: Cli, setup: Setup, io: &mut Io) -> Result<()> {
             name,
             stdin,
             no_verify,
-        } => account::login(&setup.broker()?, &name, stdin, !no_verify, io),
+            no_browser,
+            timeout,
+        } => {
+            let how = SignIn {
+                open_browser: !no_browser,
+                timeout: timeout.map(std::time::Duration::from_secs),
+                unless_signed_in: false,
+            };
+            account::login(&setup.broker()?, &name, stdin, !no_verify, how, io)
+        }
         Command::Logout { name, no_revoke } => {
             account::logout(&setup.broker()?, &name, !no_revoke, io)
         }
@@ -65,7 +74,13 @@ pub fn run(cli: Cli, setup: Setup, io: &mut Io) -> Result<()> {
         Command::Completions { shell } => commands::completions(shell, io.stdout),
         Command::Kubectl { name } => {
             let info = std::env::var("KUBERNETES_EXEC_INFO").ok();
-            kubectl::serve(&name, info.as_deref(), &setup.broker()?, io.stdout)
+            kubectl::serve(
+                &name,
+                info.as_deref(),
+                &setup.broker()?,
+                io.stdout,
+                io.stderr,
+            )
         }
         Command::Cache(CacheCmd::Clear { name }) => {
             account::cache_clear(&setup.broker()?, name.as_deref())

@@ -164,7 +164,18 @@ impl Cache {
     /// Takes the profile's exchange lock, waiting (bounded) for another process that holds it.
     /// `Ok(None)` when the cache directory is unusable: then there is nothing to protect.
     pub fn lock(&self, name: &str) -> Result<Option<Lock>> {
-        let Some(path) = self.file(name, "lock") else {
+        self.lock_file(name, "lock")
+    }
+
+    /// A second lock per profile, held through an interactive sign-in (minutes, not the
+    /// milliseconds of an exchange), so two callers that both find no refresh token do not
+    /// both send the user to the browser.
+    pub fn signin_lock(&self, name: &str) -> Result<Option<Lock>> {
+        self.lock_file(name, "signin")
+    }
+
+    fn lock_file(&self, name: &str, ext: &str) -> Result<Option<Lock>> {
+        let Some(path) = self.file(name, ext) else {
             return Ok(None);
         };
         if let Err(e) = self.ensure_dir() {

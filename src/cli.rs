@@ -21,9 +21,9 @@ pub enum Command {
     /// Add, list, show or remove profiles in the config file
     #[command(subcommand)]
     Profile(ProfileCmd),
-    /// Store a profile's long-lived secret, after checking it with a real exchange
+    /// Store a profile's long-lived secret after checking it with a real exchange, or sign in (OIDC profiles)
     #[command(
-        after_help = "Example: tokex login acme-vcd\n         pass show vcd/acme | tokex login acme-vcd --stdin"
+        after_help = "Examples: tokex login acme-vcd\n          pass show vcd/acme | tokex login acme-vcd --stdin\n          tokex login corp-k8s --no-browser\nA profile with grant device_code shows a URL and a code to enter in any browser; grant authorization_code opens $BROWSER (else the desktop's browser) and waits for its redirect to 127.0.0.1. Either way the refresh token goes to the profile's store."
     )]
     Login {
         name: String,
@@ -33,6 +33,12 @@ pub enum Command {
         /// Store the secret without checking it at the token endpoint
         #[arg(long)]
         no_verify: bool,
+        /// Sign-in profiles: print the sign-in URL instead of opening a browser
+        #[arg(long)]
+        no_browser: bool,
+        /// Sign-in profiles: the longest wait for the user, in seconds (browser default 180; a device code's own expiry)
+        #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+        timeout: Option<u64>,
     },
     /// Delete a profile's stored secret and its cached token (revoking them first where the provider can)
     #[command(
@@ -173,7 +179,7 @@ pub enum Command {
 pub enum ProfileCmd {
     /// Add a profile
     #[command(
-        after_help = "Examples:\n  tokex profile add acme-vcd --provider vcd --url https://vcd.example.com --tenant acme\n  tokex profile add csp --provider vmware-csp\n  tokex profile add idp --provider oauth2 --token-url https://idp.example.com/token --client-id ci-bot --scope api"
+        after_help = "Examples:\n  tokex profile add acme-vcd --provider vcd --url https://vcd.example.com --tenant acme\n  tokex profile add csp --provider vmware-csp\n  tokex profile add idp --provider oauth2 --token-url https://idp.example.com/token --client-id ci-bot --scope api\n  tokex profile add corp-k8s --provider oauth2 --issuer https://sso.example.com/realms/corp --client-id kubectl --grant device_code --id-token"
     )]
     Add(Box<AddArgs>),
     /// List profiles
@@ -216,7 +222,7 @@ pub struct AddArgs {
     /// oauth2: the token endpoint
     #[arg(long)]
     pub token_url: Option<String>,
-    /// oauth2: which grant the stored secret is for
+    /// oauth2: which grant the stored secret is for; device_code and authorization_code sign in
     #[arg(long, value_enum)]
     pub grant: Option<Grant>,
     /// oauth2 client_credentials: how the client authenticates (default client_secret_basic)
@@ -229,6 +235,21 @@ pub struct AddArgs {
     /// oauth2: RFC 7009 revocation endpoint, used by `tokex logout`
     #[arg(long)]
     pub revocation_url: Option<String>,
+    /// oauth2: OIDC issuer URL; its discovery document supplies the endpoints not given here
+    #[arg(long)]
+    pub issuer: Option<String>,
+    /// oauth2 authorization_code: the authorization endpoint
+    #[arg(long)]
+    pub authorization_url: Option<String>,
+    /// oauth2 device_code: the RFC 8628 device authorization endpoint
+    #[arg(long)]
+    pub device_authorization_url: Option<String>,
+    /// oauth2: hand callers the OIDC ID token instead of the access token (Kubernetes OIDC)
+    #[arg(long)]
+    pub id_token: bool,
+    /// oauth2 sign-in: let `tokex kubectl` sign in when kubectl runs it interactively
+    #[arg(long)]
+    pub interactive: bool,
     /// URL prefix a caller's request must match to use this profile (repeatable)
     #[arg(long = "match", value_name = "PATTERN")]
     pub matches: Vec<String>,

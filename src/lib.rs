@@ -25,6 +25,7 @@ pub mod matching;
 pub mod platform;
 pub mod providers;
 pub mod sensitive;
+pub mod signin;
 pub mod stores;
 pub mod token;
 pub mod urlpolicy;

@@ -2,7 +2,7 @@
 //! the only code that writes or deletes a stored secret on the user's request.
 
 use super::{Broker, Tokens, http_for, key};
-use crate::config::{Grant, Profile};
+use crate::config::{Endpoint, Profile};
 use crate::error::{Error, Result, ResultExt};
 use crate::sensitive::Secret;
 use crate::stores::{Description, Role, Store};
@@ -116,7 +116,7 @@ fn check_secret(secret: &Secret) -> Result<()> {
 pub(super) fn logout(broker: &Broker, name: &str, revoke: bool) -> Result<LoggedOut> {
     let profile = broker.config().get(name)?;
     let store = broker.store(name, profile)?;
-    let revoked = if revoke && profile.revocation_url.is_some() {
+    let revoked = if revoke && profile.provider == crate::config::ProviderId::Oauth2 {
         revoke_tokens(broker, name, profile, &*store).map_err(|e| {
             Error::op(format!(
                 "{}; nothing was deleted (retry, or `tokex logout {name} --no-revoke` to delete locally only)",
@@ -141,8 +141,8 @@ pub(super) fn logout(broker: &Broker, name: &str, revoke: bool) -> Result<Logged
     })
 }
 
-/// RFC 7009: the refresh token (for the refresh_token grant) and the cached access token, each
-/// revoked at the profile's `revocation_url`. Returns what was revoked.
+/// RFC 7009: the refresh token (where the secret is one) and the cached token, each revoked at
+/// the profile's revocation endpoint (`revocation_url` or the issuer's). Returns what was revoked.
 fn revoke_tokens(
     broker: &Broker,
     name: &str,
@@ -154,18 +154,26 @@ fn revoke_tokens(
         // Nothing stored: no refresh token to revoke, and no client secret to authenticate with.
         Err(_) => return Ok(Vec::new()),
     };
+    let key = key(name, profile);
+    let profile = super::signin::resolved(profile)?;
+    if profile.endpoint(Endpoint::Revocation).is_none() {
+        return Ok(Vec::new());
+    }
+    let profile = &*profile;
     let http = http_for(profile)?;
     let mut done = Vec::new();
-    if profile.grant() == Grant::RefreshToken {
+    if profile.grant().refreshes() {
         crate::providers::revoke(&http, profile, &secret, &secret, "refresh_token")
             .map_err(|e| e.context("revoking the refresh token"))?;
         done.push("refresh token");
     }
     let cached: Option<Token> = broker
         .cache
-        .read(name, &key(name, profile))
+        .read(name, &key)
         .filter(|t| t.expires_at > OffsetDateTime::now_utc());
-    if let Some(token) = cached {
+    // An ID token handed out in place of the access token is not revocable (RFC 7009 knows
+    // access and refresh tokens).
+    if let Some(token) = cached.filter(|_| !profile.use_id_token) {
         crate::providers::revoke(&http, profile, &secret, &token.access_token, "access_token")
             .map_err(|e| e.context("revoking the cached access token"))?;
         done.push("cached access token");

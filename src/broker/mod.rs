@@ -7,15 +7,17 @@
 mod account;
 mod checks;
 mod issued;
+mod signin;
 
 pub use crate::stores::{Description, Role};
 pub use account::{CachedState, LoggedIn, LoggedOut, SecretCheck, SecretGone, SecretState, Status};
 pub use checks::StoreCheck;
 pub use issued::Issued;
+pub use signin::{DEFAULT_BROWSER_TIMEOUT, SignIn, discover};
 
 use crate::cache::Cache;
 use crate::config::{Config, Profile};
-use crate::error::{Result, ResultExt};
+use crate::error::{Error, Result, ResultExt};
 use crate::http::{Http, Settings};
 use crate::sensitive::Secret;
 use crate::stores::Store;
@@ -58,6 +60,10 @@ pub trait Tokens {
     fn forget(&self, name: &str, rejected: Option<&Secret>) -> Result<bool>;
     /// Verifies `secret` by an exchange (unless `verify` is false), then stores it.
     fn login(&self, name: &str, secret: Secret, verify: bool) -> Result<LoggedIn>;
+    /// Signs the user in at the profile's identity provider (grant `device_code` or
+    /// `authorization_code`), telling them what to do on `say` (stderr: never a caller's
+    /// stdout), and stores the refresh token it yields.
+    fn sign_in(&self, name: &str, how: SignIn, say: &mut dyn std::io::Write) -> Result<LoggedIn>;
     /// Revokes where the profile can (when `revoke`), then deletes the secret and the cache.
     fn logout(&self, name: &str, revoke: bool) -> Result<LoggedOut>;
     fn status(&self, name: &str) -> Result<Status>;
@@ -103,11 +109,23 @@ impl Broker {
         (self.stores)(profile).for_profile(name)
     }
 
-    /// One exchange with a given secret, no cache.
+    /// One exchange with a given secret, no cache. A refresh token the provider no longer
+    /// accepts is [`NotFound`](crate::error::Kind::NotFound), naming the sign-in that mends it.
     fn exchange(&self, name: &str, profile: &Profile, secret: &Secret) -> Result<Token> {
-        let http = http_for(profile).for_profile(name)?;
-        crate::providers::exchange(&http, profile, secret)
-            .map_err(|e| e.context(format_args!("{} token exchange", profile.provider)))
+        let profile = signin::resolved(profile).for_profile(name)?;
+        let http = http_for(&profile).for_profile(name)?;
+        crate::providers::exchange(&http, &profile, secret)
+            .map_err(|e| {
+                let e = e.context(format_args!("{} token exchange", profile.provider));
+                if e.is_not_found() {
+                    Error::not_found(format!(
+                        "{}: the stored refresh token is no longer accepted; sign in again with `tokex login {name}`",
+                        e.message()
+                    ))
+                } else {
+                    e
+                }
+            })
             .for_profile(name)
     }
 
@@ -205,6 +223,10 @@ impl Tokens for Broker {
 
     fn login(&self, name: &str, secret: Secret, verify: bool) -> Result<LoggedIn> {
         account::login(self, name, secret, verify)
+    }
+
+    fn sign_in(&self, name: &str, how: SignIn, say: &mut dyn std::io::Write) -> Result<LoggedIn> {
+        signin::sign_in(self, name, how, say)
     }
 
     fn logout(&self, name: &str, revoke: bool) -> Result<LoggedOut> {

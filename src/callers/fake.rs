@@ -1,7 +1,7 @@
 //! A fake broker for the callers' unit tests: a config, one token for every profile, and a
 //! record of what was asked.
 
-use crate::broker::{Issued, LoggedIn, LoggedOut, Status, Tokens, Want};
+use crate::broker::{Issued, LoggedIn, LoggedOut, SignIn, Status, Tokens, Want};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::sensitive::Secret;
@@ -58,6 +58,15 @@ impl Tokens for Fake {
     fn login(&self, name: &str, secret: Secret, verify: bool) -> Result<LoggedIn> {
         self.note(format!("login {name} {} {verify}", secret.expose()));
         Err(Error::op("the fake does not log in"))
+    }
+
+    fn sign_in(&self, name: &str, how: SignIn, say: &mut dyn std::io::Write) -> Result<LoggedIn> {
+        self.note(format!(
+            "sign_in {name} browser={} unless_signed_in={}",
+            how.open_browser, how.unless_signed_in
+        ));
+        let _ = writeln!(say, "fake sign-in for {name}");
+        Err(Error::op("the fake does not sign in"))
     }
 
     fn logout(&self, name: &str, revoke: bool) -> Result<LoggedOut> {

@@ -1,8 +1,10 @@
 //! kubectl / client-go exec credential plugin: an `ExecCredential` with the token and its expiry,
-//! in the API version kubectl announced in `KUBERNETES_EXEC_INFO`.
+//! in the API version kubectl announced in `KUBERNETES_EXEC_INFO`. When the profile signs in,
+//! allows it (`interactive = true`) and kubectl says the user is at a terminal
+//! (`spec.interactive`), a missing or rejected refresh token starts the sign-in here, on stderr.
 
 use super::{json_line, write_secret};
-use crate::broker::{Tokens, Want};
+use crate::broker::{SignIn, Tokens, Want};
 use crate::error::{Error, Result};
 use crate::token::{Token, rfc3339};
 use serde::{Deserialize, Serialize};
@@ -16,6 +18,24 @@ struct ExecInfo {
     #[serde(rename = "apiVersion")]
     api_version: Option<String>,
     kind: Option<String>,
+    #[serde(default)]
+    spec: Option<Spec>,
+}
+
+#[derive(Deserialize)]
+struct Spec {
+    /// True when kubectl gave the plugin the user's terminal (interactiveMode IfAvailable or
+    /// Always, with stdin a terminal).
+    #[serde(default)]
+    interactive: bool,
+}
+
+/// Whether kubectl says the plugin runs where a user can answer.
+pub fn interactive(exec_info: Option<&str>) -> bool {
+    exec_info
+        .and_then(|raw| serde_json::from_str::<ExecInfo>(raw).ok())
+        .and_then(|i| i.spec)
+        .is_some_and(|s| s.interactive)
 }
 
 /// The API version to answer in: kubectl's own, or v1 when run by hand without the variable.
@@ -66,15 +86,37 @@ pub fn render(api_version: &str, token: &Token) -> Result<String> {
     })
 }
 
-/// `tokex kubectl NAME`: `exec_info` is `KUBERNETES_EXEC_INFO`, checked before any exchange.
+/// `tokex kubectl NAME`: `exec_info` is `KUBERNETES_EXEC_INFO`, checked before any exchange;
+/// `say` is stderr, where a sign-in talks to the user (stdin is never read).
 pub fn serve(
     name: &str,
     exec_info: Option<&str>,
     tokens: &dyn Tokens,
     out: &mut dyn Write,
+    say: &mut dyn Write,
 ) -> Result<()> {
     let version = api_version(exec_info)?;
-    let issued = tokens.token(name, Want::default())?;
+    let profile = tokens.config().get(name)?;
+    let signs_in = profile.grant().signs_in() && profile.interactive;
+    let issued = match tokens.token(name, Want::default()) {
+        Err(e) if e.is_not_found() && signs_in && interactive(exec_info) => {
+            let how = SignIn {
+                open_browser: true,
+                timeout: None,
+                unless_signed_in: true,
+            };
+            tokens.sign_in(name, how, say)?;
+            tokens.token(name, Want::default())?
+        }
+        Err(e) if e.is_not_found() && signs_in => {
+            return Err(Error::not_found(format!(
+                "{} (kubectl ran tokex without a terminal, so it cannot sign in here: set the kubeconfig's interactiveMode to IfAvailable, or run `tokex login {name}`)",
+                e.message()
+            ))
+            .for_profile(name));
+        }
+        other => other?,
+    };
     write_secret(out, render(&version, &issued.token)?)
 }
 

@@ -1,7 +1,8 @@
 //! `tokex login`, `logout` and `cache clear`: what the user is told around the broker's work.
 
 use super::Io;
-use crate::broker::{Broker, SecretGone, Tokens};
+use crate::broker::{Broker, SecretGone, SignIn, Tokens};
+use crate::config::Endpoint;
 use crate::error::{Error, Result, ResultExt};
 use crate::sensitive::Secret;
 use crate::token::rfc3339;
@@ -10,14 +11,33 @@ use std::io::Read;
 /// The longest secret `login` reads; more is not a credential.
 const MAX_SECRET: u64 = 64 * 1024;
 
+/// `tokex login NAME`: a sign-in for profiles whose grant signs in (unless the refresh token
+/// comes on `--stdin`), else the secret from the terminal or stdin.
 pub fn login(
     broker: &Broker,
     name: &str,
     from_stdin: bool,
     verify: bool,
+    sign_in: SignIn,
     io: &mut Io,
 ) -> Result<()> {
-    broker.config().get(name)?;
+    let profile = broker.config().get(name)?;
+    let signs_in = profile.grant().signs_in();
+    if !signs_in && (!sign_in.open_browser || sign_in.timeout.is_some()) {
+        return Err(Error::usage(
+            "--no-browser and --timeout apply to profiles that sign in (grant device_code or authorization_code)",
+        )
+        .for_profile(name));
+    }
+    if signs_in && !from_stdin {
+        let done = broker.sign_in(name, sign_in, &mut *io.stderr)?;
+        let until = done.valid_until.map(rfc3339).unwrap_or_default();
+        io.say(&format!(
+            "tokex: {name}: signed in; refresh token stored in {} ({}, kept {}); token valid until {until}",
+            done.store.name, done.store.location, done.store.lifetime
+        ));
+        return Ok(());
+    }
     let secret = read_secret(name, from_stdin, io).for_profile(name)?;
     let done = broker.login(name, secret, verify)?;
     let store = &done.store;
@@ -74,7 +94,9 @@ pub fn logout(broker: &Broker, name: &str, revoke: bool, io: &mut Io) -> Result<
     if !done.revoked.is_empty() {
         io.say(&format!(
             "tokex: {name}: revoked at {}: {}",
-            profile.revocation_url.as_deref().unwrap_or(""),
+            profile
+                .endpoint(Endpoint::Revocation)
+                .unwrap_or("its revocation endpoint"),
             done.revoked.join(" and ")
         ));
     }

@@ -12,7 +12,16 @@ pub fn run(path: &Path, cache: &Cache, cmd: ProfileCmd, io: &mut Io) -> Result<(
     match cmd {
         ProfileCmd::Add(args) => {
             let name = args.name.clone();
-            config::add_profile(path, &name, &from_args(*args))?;
+            let mut profile = from_args(*args);
+            if let Some(issuer) = profile.issuer.clone() {
+                // The endpoints are read once, here, and kept with the profile.
+                profile.validate().for_profile(&name)?;
+                profile.discovered = Some(crate::broker::discover(&profile).for_profile(&name)?);
+                io.say(&format!(
+                    "tokex: {name}: endpoints discovered from {issuer}"
+                ));
+            }
+            config::add_profile(path, &name, &profile)?;
             io.say(&format!(
                 "tokex: added profile {name} to {}; next: tokex login {name}",
                 path.display()
@@ -23,7 +32,12 @@ pub fn run(path: &Path, cache: &Cache, cmd: ProfileCmd, io: &mut Io) -> Result<(
             let config = Config::load(path)?;
             let mut out = String::new();
             for (name, p) in &config.profiles {
-                let url = p.token_url.as_deref().or(p.base_url()).unwrap_or("");
+                let url = p
+                    .issuer
+                    .as_deref()
+                    .or(p.endpoint(config::Endpoint::Token))
+                    .or(p.base_url())
+                    .unwrap_or("");
                 out.push_str(&format!("{name}\t{}\t{url}\n", p.provider));
             }
             write(io.stdout, &out)
@@ -62,6 +76,11 @@ fn from_args(a: AddArgs) -> Profile {
     p.scope = a.scope;
     p.audience = a.audience;
     p.revocation_url = a.revocation_url;
+    p.issuer = a.issuer;
+    p.authorization_url = a.authorization_url;
+    p.device_authorization_url = a.device_authorization_url;
+    p.use_id_token = a.id_token;
+    p.interactive = a.interactive;
     p.matches = a.matches;
     p.username = a.username;
     p.store = a.store;

@@ -3,9 +3,11 @@
 
 mod file;
 mod schema;
+mod signin;
 
 pub use file::{add_profile, remove_profile};
 pub use schema::*;
+pub use signin::{DEFAULT_SIGNIN_SCOPE, Discovered, Endpoint};
 
 use crate::error::{Error, Result};
 use crate::matching::{self, Candidate, Target};

@@ -1,6 +1,7 @@
 //! What a profile may say: the provider ids and their options, the per-provider field rules,
 //! and the checks a profile passes before tokex uses or writes it.
 
+use super::Discovered;
 use crate::error::{Error, Result, ResultExt};
 use crate::urlpolicy::check_url;
 use serde::{Deserialize, Serialize};
@@ -43,6 +44,33 @@ impl fmt::Display for ProviderId {
 pub enum Grant {
     ClientCredentials,
     RefreshToken,
+    /// RFC 8628: `tokex login` shows a code to enter in any browser; then a refresh token.
+    DeviceCode,
+    /// RFC 6749 §4.1 with PKCE and a loopback redirect (RFC 8252): `tokex login` opens a
+    /// browser; then a refresh token.
+    AuthorizationCode,
+}
+
+impl Grant {
+    /// Whether `tokex login` signs the user in (rather than reading a secret), after which the
+    /// stored secret is a refresh token.
+    pub fn signs_in(self) -> bool {
+        matches!(self, Grant::DeviceCode | Grant::AuthorizationCode)
+    }
+
+    /// Whether the stored secret is a refresh token, exchanged with the refresh_token grant.
+    pub fn refreshes(self) -> bool {
+        self == Grant::RefreshToken || self.signs_in()
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Grant::ClientCredentials => "client_credentials",
+            Grant::RefreshToken => "refresh_token",
+            Grant::DeviceCode => "device_code",
+            Grant::AuthorizationCode => "authorization_code",
+        }
+    }
 }
 
 /// RFC 6749 §2.3.1: HTTP Basic (the default servers must support) or the id and secret in the form.
@@ -134,6 +162,22 @@ pub struct Profile {
     pub timeout: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revocation_url: Option<String>,
+    /// OIDC issuer: its discovery document names the endpoints the other `*_url` fields leave out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_authorization_url: Option<String>,
+    /// Hand out the ID token (Kubernetes OIDC) instead of the access token.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub use_id_token: bool,
+    /// The kubectl exec plugin may run the sign-in itself when kubectl says it is interactive.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interactive: bool,
+    /// The issuer's endpoints as `profile add` discovered them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discovered: Option<Discovered>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exec_env: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -171,6 +215,12 @@ impl Profile {
             ca_file: None,
             timeout: None,
             revocation_url: None,
+            issuer: None,
+            authorization_url: None,
+            device_authorization_url: None,
+            use_id_token: false,
+            interactive: false,
+            discovered: None,
             exec_env: Vec::new(),
             cargo_auth: None,
             store: None,
@@ -205,8 +255,8 @@ impl Profile {
             Virtana | HuaweiOneaccess => &["url", "client_id"],
             HuaweiIdentityCenter => &["url", "identity_store_id", "tenant_id", "access_key_id"],
             Oauth2 => match self.grant() {
-                Grant::ClientCredentials => &["token_url", "client_id"],
-                Grant::RefreshToken => &["token_url"],
+                Grant::RefreshToken => &[],
+                _ => &["client_id"],
             },
         };
         let allowed: &[&str] = match self.provider {
@@ -222,6 +272,11 @@ impl Profile {
                 "scope",
                 "audience",
                 "revocation_url",
+                "issuer",
+                "authorization_url",
+                "device_authorization_url",
+                "use_id_token",
+                "interactive",
             ],
         };
         for (field, set) in self.provider_fields() {
@@ -243,18 +298,19 @@ impl Profile {
             ("url", self.url.as_deref()),
             ("token_url", self.token_url.as_deref()),
             ("revocation_url", self.revocation_url.as_deref()),
+            ("issuer", self.issuer.as_deref()),
+            ("authorization_url", self.authorization_url.as_deref()),
+            (
+                "device_authorization_url",
+                self.device_authorization_url.as_deref(),
+            ),
         ] {
             if let Some(v) = value {
                 check_url(v).context(format_args!("`{field}`"))?;
             }
         }
-        if self.provider == Oauth2
-            && self.grant() == Grant::RefreshToken
-            && self.client_auth.is_some()
-        {
-            return Err(Error::usage(
-                "`client_auth` applies to the client_credentials grant only (the refresh_token grant sends `client_id` in the form)",
-            ));
+        if self.provider == Oauth2 {
+            super::signin::validate(self)?;
         }
         let sources = [&self.secret_env, &self.secret_file, &self.secret_command];
         let own = sources.iter().filter(|s| s.is_some()).count();
@@ -284,7 +340,7 @@ impl Profile {
         Ok(())
     }
 
-    fn provider_fields(&self) -> [(&'static str, bool); 10] {
+    fn provider_fields(&self) -> [(&'static str, bool); 15] {
         [
             ("url", self.url.is_some()),
             ("tenant", self.tenant.is_some()),
@@ -296,6 +352,14 @@ impl Profile {
             ("grant", self.grant.is_some()),
             ("client_auth", self.client_auth.is_some()),
             ("scope", self.scope.is_some() || self.audience.is_some()),
+            ("issuer", self.issuer.is_some() || self.discovered.is_some()),
+            ("authorization_url", self.authorization_url.is_some()),
+            (
+                "device_authorization_url",
+                self.device_authorization_url.is_some(),
+            ),
+            ("use_id_token", self.use_id_token),
+            ("interactive", self.interactive),
         ]
     }
 

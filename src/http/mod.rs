@@ -92,13 +92,25 @@ impl Http {
     /// profile's timeout; returns the body of a 2xx answer. `secrets` are scrubbed from anything
     /// the server says back before it reaches a message.
     pub fn send(&self, req: &Request, secrets: &[&Secret]) -> Result<Vec<u8>> {
+        self.send_inner(req, secrets, false)
+            .map(|mut a| std::mem::take(&mut a.body))
+    }
+
+    /// Like [`Http::send`], but a 4xx answer (except 429) is returned rather than turned into an
+    /// error: for protocols whose refusals carry meaning (RFC 8628's `authorization_pending`, an
+    /// `invalid_grant` that means "sign in again").
+    pub fn send_answer(&self, req: &Request, secrets: &[&Secret]) -> Result<Answer> {
+        self.send_inner(req, secrets, true)
+    }
+
+    fn send_inner(&self, req: &Request, secrets: &[&Secret], refusals: bool) -> Result<Answer> {
         // Refuse plain http to anything but loopback here too, whatever built the request.
         check_url(req.url.as_str())?;
         let deadline = Instant::now() + self.timeout;
         let mut attempt = 1;
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
-            let outcome = self.attempt(req, remaining, secrets);
+            let outcome = self.attempt(req, remaining, secrets, refusals);
             let retry_after = match &outcome {
                 Attempt::Done(_) => None,
                 Attempt::Retry(_, wait) => Some(*wait),
@@ -122,7 +134,13 @@ impl Http {
         }
     }
 
-    fn attempt(&self, req: &Request, remaining: Duration, secrets: &[&Secret]) -> Attempt {
+    fn attempt(
+        &self,
+        req: &Request,
+        remaining: Duration,
+        secrets: &[&Secret],
+        refusals: bool,
+    ) -> Attempt {
         let backoff = Duration::from_millis(300);
         if remaining.is_zero() {
             return Attempt::Done(Err(Error::op(format!(
@@ -182,8 +200,12 @@ impl Http {
                 MAX_BODY
             ))));
         }
-        if status.is_success() {
-            return Attempt::Done(Ok(body));
+        if status.is_success() || (refusals && status.is_client_error() && status.as_u16() != 429) {
+            return Attempt::Done(Ok(Answer {
+                status: status.as_u16(),
+                content_type,
+                body,
+            }));
         }
         if status.is_redirection() {
             let to = location
@@ -204,13 +226,44 @@ impl Http {
     }
 }
 
+/// An answer [`Http::send_answer`] hands back: a success or a refusal, with its body.
+pub struct Answer {
+    pub status: u16,
+    /// Lower-cased.
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The one-line description of a refusal, as [`Http::send`] would give it.
+    pub fn describe(&self, secrets: &[&Secret]) -> String {
+        let status =
+            reqwest::StatusCode::from_u16(self.status).unwrap_or(reqwest::StatusCode::BAD_REQUEST);
+        redact(
+            &describe_error(status, &self.content_type, &self.body),
+            secrets,
+        )
+    }
+}
+
+impl Drop for Answer {
+    fn drop(&mut self) {
+        // It may hold tokens.
+        zeroize::Zeroize::zeroize(&mut self.body);
+    }
+}
+
 enum Attempt {
-    Done(Result<Vec<u8>>),
+    Done(Result<Answer>),
     Retry(Error, Duration),
 }
 
 impl Attempt {
-    fn into_result(self) -> Result<Vec<u8>> {
+    fn into_result(self) -> Result<Answer> {
         match self {
             Attempt::Done(r) => r,
             Attempt::Retry(e, _) => Err(e),

@@ -141,6 +141,22 @@ fn current_uid() -> u32 {
     unsafe { libc::getuid() }
 }
 
+/// The desktop's "open this URL" program. `None` on Linux without a graphical session
+/// (`DISPLAY`, `WAYLAND_DISPLAY`), over SSH say, where xdg-open would start a text browser on
+/// the terminal tokex is using.
+pub fn url_opener() -> Option<(&'static str, &'static [&'static str])> {
+    if cfg!(target_os = "macos") {
+        return Some(("open", &[]));
+    }
+    let desktop = ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
+    desktop.then_some(("xdg-open", &[]))
+}
+
+/// What separates the commands in `$BROWSER` (Python's webbrowser splits on `os.pathsep`).
+pub const BROWSER_LIST_SEPARATOR: char = ':';
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -282,6 +282,15 @@ pub fn under_wine() -> bool {
     }
 }
 
+/// The shell's "open this URL": url.dll's handler takes the URL as one argument, where
+/// `cmd /c start` would read `&` in a query string as a command separator.
+pub fn url_opener() -> Option<(&'static str, &'static [&'static str])> {
+    Some(("rundll32", &["url.dll,FileProtocolHandler"]))
+}
+
+/// What separates the commands in `$BROWSER` (Python's webbrowser splits on `os.pathsep`).
+pub const BROWSER_LIST_SEPARATOR: char = ';';
+
 #[cfg(test)]
 mod tests {
     use super::*;

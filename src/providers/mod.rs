@@ -5,10 +5,11 @@
 mod huawei_idc;
 pub mod huawei_sign;
 mod oauth2;
+pub mod oidc;
 pub mod response;
 mod vmware;
 
-use crate::config::{Grant, Profile, ProviderId};
+use crate::config::{Profile, ProviderId};
 use crate::error::{Error, Result};
 use crate::http::{Http, Request};
 use crate::sensitive::Secret;
@@ -18,15 +19,31 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 /// Exchanges the profile's long-lived secret for an access token.
+///
+/// Where the secret is a refresh token a user signed in for, the provider's `invalid_grant`
+/// (expired, revoked, signed out elsewhere) is [`Kind::NotFound`](crate::error::Kind): a new
+/// sign-in is what it takes, as when nothing was stored.
 pub fn exchange(http: &Http, profile: &Profile, secret: &Secret) -> Result<Token> {
     let req = build(profile, secret, OffsetDateTime::now_utc())?;
+    if profile.provider == ProviderId::Oauth2 && profile.grant().refreshes() {
+        let answer = http.send_answer(&req, &[secret])?;
+        let received = OffsetDateTime::now_utc();
+        if !answer.is_success() {
+            let line = answer.describe(&[secret]);
+            return Err(match response::OAuthError::parse(&answer.body) {
+                Some(e) if e.error == "invalid_grant" => Error::not_found(line),
+                _ => Error::op(line),
+            });
+        }
+        return response::parse_as(&answer.body, received, &[secret], profile.use_id_token);
+    }
     // The answer holds the access token (and maybe a refresh token): wiped when parsed.
     let body = Zeroizing::new(http.send(&req, &[secret])?);
     let received = OffsetDateTime::now_utc();
     response::parse(&body, received, &[secret])
 }
 
-/// Revokes `token` at the profile's `revocation_url` (RFC 7009); `false` when the profile has
+/// Revokes `token` at the profile's revocation endpoint (RFC 7009); `false` when the profile has
 /// none, which is every provider but `oauth2`.
 pub fn revoke(
     http: &Http,
@@ -75,7 +92,7 @@ pub fn build(profile: &Profile, secret: &Secret, now: OffsetDateTime) -> Result<
 pub fn rotates(profile: &Profile) -> bool {
     match profile.provider {
         ProviderId::Vcd | ProviderId::VmwareCsp => true,
-        ProviderId::Oauth2 => profile.grant() == Grant::RefreshToken,
+        ProviderId::Oauth2 => profile.grant().refreshes(),
         _ => false,
     }
 }

@@ -2,7 +2,7 @@
 //! fixed path: Virtana (`/authorization/oauth/token`) and Huawei OneAccess (`/api/v2/tenant/token`).
 
 use super::{endpoint, form_post, required};
-use crate::config::{ClientAuth, Grant, Profile, ProviderId};
+use crate::config::{ClientAuth, Endpoint, Grant, Profile, ProviderId};
 use crate::error::Result;
 use crate::http::Request;
 use crate::sensitive::Secret;
@@ -20,9 +20,22 @@ fn vendor_path(profile: &Profile) -> Option<&'static str> {
 pub fn token_url(profile: &Profile) -> Result<reqwest::Url> {
     match vendor_path(profile) {
         Some(path) => endpoint(required(&profile.url, "url")?, path),
-        None => check_url(required(&profile.token_url, "token_url")?)
-            .map_err(|e| e.context("`token_url`")),
+        None => endpoint_url(profile, Endpoint::Token),
     }
+}
+
+/// The URL of an endpoint the profile names or discovered; a usage error naming the field when
+/// it has neither.
+pub fn endpoint_url(profile: &Profile, which: Endpoint) -> Result<reqwest::Url> {
+    let (field, discovered) = which.names();
+    let value = profile.endpoint(which).ok_or_else(|| {
+        let from = match &profile.issuer {
+            Some(issuer) => format!("; {issuer}'s discovery document names no `{discovered}`"),
+            None => String::new(),
+        };
+        crate::error::Error::usage(format!("profile needs `{field}`{from}"))
+    })?;
+    check_url(value).map_err(|e| e.context(format_args!("`{field}`")))
 }
 
 pub fn request(profile: &Profile, secret: &Secret) -> Result<Request> {
@@ -57,7 +70,7 @@ fn generic(profile: &Profile, secret: &Secret) -> Result<Request> {
             profile.client_auth.unwrap_or(ClientAuth::ClientSecretBasic),
             &extra,
         ),
-        Grant::RefreshToken => {
+        Grant::RefreshToken | Grant::DeviceCode | Grant::AuthorizationCode => {
             let mut form = vec![
                 ("grant_type", "refresh_token"),
                 ("refresh_token", secret.expose()),
@@ -102,17 +115,18 @@ fn authenticate<'a>(
 }
 
 /// An RFC 7009 revocation request for `token` (`hint`: `refresh_token` or `access_token`),
-/// authenticated as the profile's token requests are; `None` without a `revocation_url`.
+/// authenticated as the profile's token requests are; `None` without a revocation endpoint
+/// (`revocation_url`, or the issuer's `revocation_endpoint`).
 pub fn revocation(
     profile: &Profile,
     secret: &Secret,
     token: &Secret,
     hint: &str,
 ) -> Result<Option<Request>> {
-    let Some(url) = &profile.revocation_url else {
+    if profile.endpoint(Endpoint::Revocation).is_none() {
         return Ok(None);
-    };
-    let url = check_url(url).map_err(|e| e.context("`revocation_url`"))?;
+    }
+    let url = endpoint_url(profile, Endpoint::Revocation)?;
     let mut form = vec![("token", token.expose()), ("token_type_hint", hint)];
     let basic = match profile.grant() {
         Grant::ClientCredentials => authenticate(
@@ -122,7 +136,7 @@ pub fn revocation(
             profile.client_auth.unwrap_or(ClientAuth::ClientSecretBasic),
         ),
         // A public client: it names itself, the refresh token is the proof.
-        Grant::RefreshToken => {
+        Grant::RefreshToken | Grant::DeviceCode | Grant::AuthorizationCode => {
             if let Some(id) = &profile.client_id {
                 form.push(("client_id", id));
             }

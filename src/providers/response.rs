@@ -14,6 +14,18 @@ pub const UNKNOWN_LIFETIME: Duration = Duration::minutes(5);
 pub const MAX_LIFETIME: Duration = crate::duration::MAX;
 
 pub fn parse(body: &[u8], received: OffsetDateTime, secrets: &[&Secret]) -> Result<Token> {
+    parse_as(body, received, secrets, false)
+}
+
+/// [`parse`], handing out the answer's OIDC `id_token` instead of its access token when
+/// `id_token` is set: what a Kubernetes API server configured for OIDC checks. Its lifetime is
+/// its own (`exp` − `iat`), not the access token's `expires_in`.
+pub fn parse_as(
+    body: &[u8],
+    received: OffsetDateTime,
+    secrets: &[&Secret],
+    id_token: bool,
+) -> Result<Token> {
     let v: Value = serde_json::from_slice(body).map_err(|_| {
         let what = if body.trim_ascii_start().starts_with(b"<") {
             "an HTML page"
@@ -28,14 +40,25 @@ pub fn parse(body: &[u8], received: OffsetDateTime, secrets: &[&Secret]) -> Resu
     let o = v
         .as_object()
         .ok_or_else(|| Error::op("the token endpoint answered with JSON that is not an object"))?;
-    let token = ["access_token", "token"]
+    let fields: &[&str] = if id_token {
+        &["id_token"]
+    } else {
+        &["access_token", "token"]
+    };
+    let token = fields
         .iter()
         .find_map(|k| o.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty()))
         .ok_or_else(|| {
             let keys: Vec<&str> = o.keys().map(String::as_str).take(10).collect();
+            let hint = if id_token {
+                " (the sign-in's scope must include `openid`)"
+            } else {
+                ""
+            };
             Error::op(redact(
                 &format!(
-                    "the answer has no access_token (fields: {})",
+                    "the answer has no {}{hint} (fields: {})",
+                    fields[0],
                     keys.join(", ")
                 ),
                 secrets,
@@ -60,7 +83,11 @@ pub fn parse(body: &[u8], received: OffsetDateTime, secrets: &[&Secret]) -> Resu
             )));
         }
     };
-    let lifetime = lifetime(o, token)?;
+    let lifetime = if id_token {
+        id_token_lifetime(token)?
+    } else {
+        lifetime(o, token)?
+    };
     let refresh_token = o
         .get("refresh_token")
         .and_then(Value::as_str)
@@ -121,6 +148,34 @@ fn lifetime(o: &serde_json::Map<String, Value>, token: &str) -> Result<Duration>
         crate::log::debug(|| format!("lifetime {raw} capped at {MAX_LIFETIME}"));
     }
     Ok(raw.min(MAX_LIFETIME))
+}
+
+/// An ID token is a JWT (OIDC Core §2) whose `exp` is when the API server stops accepting it.
+fn id_token_lifetime(token: &str) -> Result<Duration> {
+    let (exp, iat) = jwt_times(token)
+        .ok_or_else(|| Error::op("the id_token is not a JWT with an `exp` claim"))?;
+    let start = iat.unwrap_or_else(|| OffsetDateTime::now_utc().unix_timestamp());
+    match exp.checked_sub(start) {
+        Some(secs) if secs > 0 => Ok(Duration::seconds(secs).min(MAX_LIFETIME)),
+        Some(_) => Err(Error::op("the id_token's exp has passed")),
+        None => Ok(MAX_LIFETIME),
+    }
+}
+
+/// An RFC 6749 §5.2 error answer: `{"error": "invalid_grant", "error_description": …}`.
+#[derive(Debug, serde::Deserialize)]
+pub struct OAuthError {
+    pub error: String,
+    #[serde(default)]
+    pub error_description: Option<String>,
+}
+
+impl OAuthError {
+    pub fn parse(body: &[u8]) -> Option<OAuthError> {
+        serde_json::from_slice::<OAuthError>(body)
+            .ok()
+            .filter(|e| !e.error.is_empty())
+    }
 }
 
 /// An integer, or an integer in a string (some servers quote `expires_in`).
@@ -254,6 +309,29 @@ mod tests {
         }
         let t = p(r#"{"token":"x","creation_time":-9223372036854775808,"expiration_time":9223372036854775807}"#).unwrap();
         assert_eq!(t.lifetime(), MAX_LIFETIME);
+    }
+
+    #[test]
+    fn id_token_is_handed_out_with_its_own_lifetime() {
+        use base64::Engine;
+        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(br#"{"iss":"https://idp","aud":"k8s","iat":1000,"exp":1600}"#);
+        let body = format!(
+            r#"{{"access_token":"opaque","expires_in":3600,"id_token":"h.{claims}.s","refresh_token":"r2"}}"#
+        );
+        let t = parse_as(body.as_bytes(), AT, &[], true).unwrap();
+        assert_eq!(t.access_token.expose(), format!("h.{claims}.s"));
+        assert_eq!(t.lifetime(), Duration::minutes(10));
+        assert_eq!(t.refresh_token.unwrap().expose(), "r2");
+        let e = parse_as(
+            br#"{"access_token":"a","id_token":"opaque"}"#,
+            AT,
+            &[],
+            true,
+        );
+        assert!(e.unwrap_err().to_string().contains("not a JWT"));
+        let e = parse_as(br#"{"access_token":"a"}"#, AT, &[], true).unwrap_err();
+        assert!(e.to_string().contains("no id_token") && e.to_string().contains("openid"));
     }
 
     #[test]

@@ -1,0 +1,235 @@
+//! `tokex login` for profiles that sign the user in (grant `device_code` or
+//! `authorization_code`), and OIDC discovery. A sign-in ends with a refresh token in the
+//! profile's store and its first token in the cache; from then on the profile refreshes like
+//! `grant = refresh_token`. Nothing is stored unless the whole sign-in succeeded.
+
+use super::{Broker, LoggedIn, Tokens, Want, http_for, key};
+use crate::config::{Discovered, Endpoint, Grant, Profile, ProviderId};
+use crate::error::{Error, Result, ResultExt};
+use crate::http::Http;
+use crate::providers::oidc::{self, DeviceAuthorization, Poll};
+use crate::providers::response::parse_as;
+use crate::signin::{browser, pkce, redirect};
+use crate::stores::Role;
+use crate::token::Token;
+use std::borrow::Cow;
+use std::io::Write;
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+
+/// How long a browser sign-in may take when `--timeout` says nothing (kubelogin's default).
+pub const DEFAULT_BROWSER_TIMEOUT: Duration = Duration::from_secs(180);
+/// No device code is waited for longer than this, whatever its `expires_in` says.
+const MAX_DEVICE_WAIT: Duration = Duration::from_secs(30 * 60);
+
+/// How the user wants to be signed in.
+#[derive(Debug, Clone, Copy)]
+pub struct SignIn {
+    /// Open the browser (else print the URL only): `login --no-browser` clears it.
+    pub open_browser: bool,
+    /// `login --timeout`: the longest wait for the user.
+    pub timeout: Option<Duration>,
+    /// A caller's sign-in: skip it when another process signed in meanwhile.
+    pub unless_signed_in: bool,
+}
+
+/// Reads the issuer's discovery document and checks it names what the profile's grant needs.
+pub fn discover(profile: &Profile) -> Result<Discovered> {
+    let issuer = profile
+        .issuer
+        .as_deref()
+        .ok_or_else(|| Error::usage("the profile has no `issuer` to discover"))?;
+    let http = http_for(profile)?;
+    let body = http
+        .send(&oidc::discovery_request(issuer)?, &[])
+        .and_then(|b| oidc::parse_discovery(&b, issuer))
+        .map_err(|e| e.context(format_args!("OIDC discovery for {issuer}")))?;
+    let mut found = profile.clone();
+    found.discovered = Some(body.clone());
+    for needed in Endpoint::needed_by(profile.grant()) {
+        if found.endpoint(*needed).is_none() {
+            let (field, name) = needed.names();
+            return Err(Error::usage(format!(
+                "{issuer}'s discovery document names no `{name}`, which grant {} needs (or give it: --{})",
+                profile.grant().name(),
+                field.replace('_', "-")
+            )));
+        }
+    }
+    Ok(body)
+}
+
+/// The profile with its endpoints: as configured, or with the issuer's discovery read now when
+/// the profile was written by hand without it.
+pub(super) fn resolved(profile: &Profile) -> Result<Cow<'_, Profile>> {
+    if profile.provider != ProviderId::Oauth2 || !profile.needs_discovery() {
+        return Ok(Cow::Borrowed(profile));
+    }
+    crate::log::debug(|| "the profile has no discovered endpoints; reading discovery".into());
+    let mut p = profile.clone();
+    p.discovered = Some(discover(profile)?);
+    Ok(Cow::Owned(p))
+}
+
+pub(super) fn sign_in(
+    broker: &Broker,
+    name: &str,
+    how: SignIn,
+    say: &mut dyn Write,
+) -> Result<LoggedIn> {
+    let profile = broker.config().get(name)?;
+    let grant = profile.grant();
+    if profile.provider != ProviderId::Oauth2 || !grant.signs_in() {
+        return Err(Error::usage(
+            "this profile does not sign in (that takes provider oauth2 with grant device_code or authorization_code); store its secret with `tokex login NAME` or `--stdin`",
+        )
+        .for_profile(name));
+    }
+    let store = broker.store(name, profile)?;
+    let source = store.describe();
+    if source.role != Role::Vault {
+        return Err(Error::usage(format!(
+            "the profile reads its secret from {}; a sign-in needs a secret store to keep the refresh token in",
+            source.name
+        ))
+        .for_profile(name));
+    }
+    let _lock = broker.cache.signin_lock(name).for_profile(name)?;
+    // Another caller may have signed in while this one waited for the lock.
+    if let Some(Ok(issued)) = how
+        .unless_signed_in
+        .then(|| broker.token(name, Want::default()))
+    {
+        return Ok(LoggedIn {
+            store: source,
+            valid_until: Some(issued.token.reported_expiry()),
+        });
+    }
+    let p = resolved(profile).for_profile(name)?;
+    let http = http_for(&p).for_profile(name)?;
+    let mut tell = |line: &str| {
+        let _ = writeln!(say, "tokex: {name}: {line}");
+    };
+    let token = match grant {
+        Grant::DeviceCode => device(&http, &p, how, &mut tell),
+        _ => browser_code(&http, &p, how, &mut tell),
+    }
+    .map_err(|e| Error::op(format!("{}; nothing was stored", e.message())).for_profile(name))?;
+    keep(broker, name, profile, source, token)
+}
+
+/// Stores the refresh token (the store reads it back) and caches the token that came with it.
+fn keep(
+    broker: &Broker,
+    name: &str,
+    profile: &Profile,
+    source: crate::stores::Description,
+    mut token: Token,
+) -> Result<LoggedIn> {
+    let refresh = token.refresh_token.take().ok_or_else(|| {
+        Error::op(
+            "the identity provider issued no refresh token, so tokex could not renew the sign-in (ask for `offline_access` in --scope, or allow refresh tokens for the client); nothing was stored",
+        )
+        .for_profile(name)
+    })?;
+    let store = broker.store(name, profile)?;
+    store.set(name, &refresh).for_profile(name)?;
+    broker.cache.remove(name).for_profile(name)?;
+    broker.cache.write(name, &key(name, profile), &token);
+    Ok(LoggedIn {
+        store: source,
+        valid_until: Some(token.reported_expiry()),
+    })
+}
+
+/// RFC 8628: show the code, then poll at the server's pace until the user is done.
+fn device(http: &Http, p: &Profile, how: SignIn, tell: &mut dyn FnMut(&str)) -> Result<Token> {
+    let answer = http.send_answer(&oidc::device_authorization_request(p)?, &[])?;
+    let auth = DeviceAuthorization::parse(&answer)?;
+    tell(&format!(
+        "to sign in, open {} and enter the code {}",
+        auth.verification_uri, auth.user_code
+    ));
+    if let Some(complete) = &auth.verification_uri_complete {
+        tell(&format!("or open {complete}"));
+    }
+    let mut wait = Duration::from_secs(auth.expires_in).min(MAX_DEVICE_WAIT);
+    if let Some(t) = how.timeout {
+        wait = wait.min(t);
+    }
+    tell(&format!(
+        "waiting for the sign-in (up to {})",
+        crate::duration::show(time::Duration::seconds(wait.as_secs() as i64))
+    ));
+    let deadline = Instant::now() + wait;
+    let device_code = auth.device_code();
+    let mut interval = auth.interval();
+    loop {
+        let pause = Duration::from_secs(interval);
+        if Instant::now() + pause > deadline {
+            return Err(Error::op(
+                "the device code ran out before the sign-in was completed",
+            ));
+        }
+        std::thread::sleep(pause);
+        let req = oidc::device_token_request(p, &device_code)?;
+        let answer = http.send_answer(&req, &[&device_code])?;
+        let received = OffsetDateTime::now_utc();
+        match oidc::poll_outcome(&answer, &[&device_code]) {
+            Poll::Granted => {
+                return parse_as(&answer.body, received, &[&device_code], p.use_id_token);
+            }
+            Poll::Pending => {}
+            Poll::SlowDown => {
+                interval += oidc::SLOW_DOWN_SECS;
+                crate::log::debug(|| format!("slow_down: polling every {interval}s"));
+            }
+            Poll::Stop(line) => return Err(Error::op(line)),
+        }
+    }
+}
+
+/// RFC 6749 §4.1 + RFC 7636 + RFC 8252: the browser signs in and is redirected to a listener
+/// on this machine with the code, which is exchanged with the PKCE verifier.
+fn browser_code(
+    http: &Http,
+    p: &Profile,
+    how: SignIn,
+    tell: &mut dyn FnMut(&str),
+) -> Result<Token> {
+    let listener = redirect::Listener::bind()?;
+    let redirect_uri = listener.redirect_uri();
+    let proof = pkce::new()?;
+    let state = pkce::state()?;
+    let url = oidc::authorization_url(p, &redirect_uri, &state, &proof.challenge)?;
+    let wait = how.timeout.unwrap_or(DEFAULT_BROWSER_TIMEOUT);
+    let deadline = Instant::now() + wait;
+    if how.open_browser {
+        match browser::open(url.as_str()) {
+            browser::Opened::With(program) => tell(&format!(
+                "opened the sign-in page with {program}; if no browser appeared, open {url}"
+            )),
+            browser::Opened::NotOpened(why) => tell(&format!(
+                "{why}: open {url} in a browser on this machine (or use grant device_code)"
+            )),
+        }
+    } else {
+        tell(&format!("open {url} in a browser on this machine"));
+    }
+    tell(&format!(
+        "waiting up to {}s for the browser",
+        wait.as_secs()
+    ));
+    let code = listener.wait(&state, deadline)?;
+    let req = oidc::code_token_request(p, &code, &redirect_uri, &proof.verifier)?;
+    let secrets = [&code, &proof.verifier];
+    let answer = http.send_answer(&req, &secrets)?;
+    let received = OffsetDateTime::now_utc();
+    if !answer.is_success() {
+        return Err(Error::op(format!(
+            "the token endpoint refused the authorization code: {}",
+            answer.describe(&secrets)
+        )));
+    }
+    parse_as(&answer.body, received, &secrets, p.use_id_token)
+}
