@@ -51,28 +51,6 @@ pub enum Grant {
     AuthorizationCode,
 }
 
-impl Grant {
-    /// Whether `tokex login` signs the user in (rather than reading a secret), after which the
-    /// stored secret is a refresh token.
-    pub fn signs_in(self) -> bool {
-        matches!(self, Grant::DeviceCode | Grant::AuthorizationCode)
-    }
-
-    /// Whether the stored secret is a refresh token, exchanged with the refresh_token grant.
-    pub fn refreshes(self) -> bool {
-        self == Grant::RefreshToken || self.signs_in()
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Grant::ClientCredentials => "client_credentials",
-            Grant::RefreshToken => "refresh_token",
-            Grant::DeviceCode => "device_code",
-            Grant::AuthorizationCode => "authorization_code",
-        }
-    }
-}
-
 /// RFC 6749 §2.3.1: HTTP Basic (the default servers must support) or the id and secret in the form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]

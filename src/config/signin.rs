@@ -53,6 +53,28 @@ impl Endpoint {
     }
 }
 
+impl Grant {
+    /// Whether `tokex login` signs the user in (rather than reading a secret), after which the
+    /// stored secret is a refresh token.
+    pub fn signs_in(self) -> bool {
+        matches!(self, Grant::DeviceCode | Grant::AuthorizationCode)
+    }
+
+    /// Whether the stored secret is a refresh token, exchanged with the refresh_token grant.
+    pub fn refreshes(self) -> bool {
+        self == Grant::RefreshToken || self.signs_in()
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Grant::ClientCredentials => "client_credentials",
+            Grant::RefreshToken => "refresh_token",
+            Grant::DeviceCode => "device_code",
+            Grant::AuthorizationCode => "authorization_code",
+        }
+    }
+}
+
 /// The scope a sign-in asks for when the profile names none: an ID token and a refresh token.
 pub const DEFAULT_SIGNIN_SCOPE: &str = "openid offline_access";
 

@@ -3,7 +3,10 @@
 //! keyring). Nothing here talks to anything but loopback.
 #![allow(dead_code)]
 
+pub mod idp;
 pub mod keyring;
+#[cfg(target_os = "linux")]
+pub mod kube;
 pub mod pass;
 pub mod tls;
 
@@ -127,6 +130,17 @@ impl Env {
             .stdin(Stdio::null());
         for (k, v) in self.store_env.iter().chain(&self.extra_env) {
             c.env(k, v);
+        }
+        c
+    }
+
+    /// Another program, run as this environment's throw-away user when it has one (kubectl,
+    /// whose exec plugin must reach that user's kernel keys).
+    pub fn tool_as_user(&self, program: &str, args: &[&str]) -> Command {
+        let mut c = self.tool(program, args);
+        if let Some((uid, session)) = self.user {
+            keyring::chown_tree(self.dir.path(), uid);
+            keyring::as_user(&mut c, uid, session);
         }
         c
     }
