@@ -243,6 +243,26 @@ fn device_flow_stops_on_denied_expired_and_its_own_expiry() {
     }
 }
 
+#[test]
+fn an_idp_answering_html_is_one_line_and_stores_nothing() {
+    let env = Env::keyutils();
+    for (path, want) in [
+        (
+            "/device",
+            "the device authorization endpoint answered with an HTML page",
+        ),
+        ("/token", "the token endpoint answered with an HTML page"),
+    ] {
+        let idp = Idp::start();
+        let n = name("html");
+        added(&env, &idp, &n, "device_code", &[]);
+        idp.with(|s| s.html_at = Some(path));
+        let out = env.run(&["login", &n], "");
+        refused(&env, &n, &out, 1, want);
+        std::fs::remove_file(env.config()).unwrap();
+    }
+}
+
 /// `$BROWSER` runs the stand-in; what it saw is read back once it wrote it.
 fn browser(env: &mut Env) -> std::path::PathBuf {
     let script = env.dir.path().join("browser.py");

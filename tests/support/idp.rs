@@ -39,6 +39,8 @@ pub struct State {
     pub refresh_rejected: bool,
     /// Replaces the discovery document (an HTML page, one without an endpoint).
     pub discovery: Option<(String, String)>,
+    /// This path answers with a login page instead (a proxy or a misconfigured IdP).
+    pub html_at: Option<&'static str>,
 }
 
 pub struct Idp {
@@ -136,6 +138,13 @@ fn answer(st: &mut State, base: &str, req: &Request) -> Response {
             .find(|(n, _)| n == k)
             .map(|(_, v)| v.into_owned())
     };
+    if st.html_at == Some(req.path()) {
+        return Response {
+            status: 200,
+            headers: vec![("Content-Type".into(), "text/html".into())],
+            body: b"<!doctype html><title>Sign in</title>".to_vec(),
+        };
+    }
     match (req.method.as_str(), req.path()) {
         ("GET", "/.well-known/openid-configuration") => match &st.discovery {
             Some((ctype, body)) => Response {
