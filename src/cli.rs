@@ -168,7 +168,7 @@ pub enum Command {
     /// Manage the token cache
     #[command(subcommand)]
     Cache(CacheCmd),
-    /// Run an offline demonstration against built-in loopback fakes of all six providers
+    /// Run an offline demonstration against built-in loopback fakes of all six providers and an OIDC issuer
     #[command(
         after_help = "Example: tokex demo\nProfiles and tokens of the demo live in a temporary directory; its secrets (a demo string) go to your secret store under demo-…-PID names, and logout removes them at the end."
     )]

@@ -366,7 +366,7 @@ fn demo_runs_offline() {
     let e = Env::keyutils();
     let out = e.ok(&["demo"]);
     assert!(out.contains("\"kind\":\"ExecCredential\""), "{out}");
-    assert!(out.contains("saw 6 exchanges for 6 profiles"), "{out}");
+    assert!(out.contains("saw 7 exchanges for 7 profiles"), "{out}");
     assert!(
         out.contains("authtype=Bearer\ncredential=demo-vcd-token-1\n"),
         "{out}"
@@ -377,9 +377,21 @@ fn demo_runs_offline() {
         out.contains("$ tokex terraform get other.demo.test\n{}\n"),
         "{out}"
     );
-    for p in ["vcd", "csp", "virtana", "oneaccess", "idc", "oauth2"] {
+    for p in ["vcd", "csp", "virtana", "oneaccess", "idc", "oauth2", "sso"] {
         assert!(out.contains(&format!("demo-{p}-token-")), "{p}: {out}");
     }
+    // The device-flow sign-in's instructions go to stderr; its refresh token is revoked at logout.
+    let out = e.run(&["demo"], "");
+    let err = stderr(&out);
+    assert!(
+        err.contains("and enter the code DEMO-CODE")
+            && err.contains("signed in; refresh token stored in"),
+        "{err}"
+    );
+    assert!(
+        err.contains("/sso/revoke: refresh token and cached access token"),
+        "{err}"
+    );
     // Every demo secret was removed from the (throw-away user's) kernel keyring.
     assert_eq!(e.kernel_keys(), Vec::<String>::new());
 }

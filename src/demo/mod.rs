@@ -2,7 +2,10 @@
 //! loopback inside this process; the real `tokex` binary, with a throw-away config and cache,
 //! adds a profile for each (named `demo-…-PID`, so no profile of the user's is touched), logs in
 //! (the demo secret goes to the real secret store), prints tokens and an ExecCredential, shows
-//! the cache at work, and logs out again, which removes every demo secret.
+//! the cache at work, signs in at a fake OIDC issuer with a device code, and logs out again,
+//! which removes every demo secret.
+
+mod sso;
 
 use crate::error::{Error, Result};
 use crate::loopback::{Request, Response, Server};
@@ -89,6 +92,7 @@ fn fake_provider(req: &Request, base: &str, n: usize) -> Response {
                 "oauth2",
             )
         }
+        p if p.starts_with(sso::PREFIX) => return sso::answer(req, base, n),
         "/v1/identity-stores/d-demo/tenant/t-demo/bearer-token" => {
             let signed: Vec<(&str, &str)> = ["content-type", "host", "x-sdk-date"]
                 .iter()
@@ -138,7 +142,11 @@ pub fn run() -> Result<()> {
     let base = Arc::new(std::sync::OnceLock::<String>::new());
     let base_in = base.clone();
     let server = Server::start(move |req| {
-        let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+        let n = if sso::is_exchange(req) {
+            counter.fetch_add(1, Ordering::SeqCst) + 1
+        } else {
+            0
+        };
         fake_provider(req, base_in.get().map(String::as_str).unwrap_or(""), n)
     })
     .map_err(|e| Error::op(format!("demo: cannot start the loopback server: {e}")))?;
@@ -192,6 +200,7 @@ pub fn run() -> Result<()> {
         .iter()
         .map(|(p, _)| format!("demo-{p}-{id}"))
         .collect();
+    let sso_name = format!("demo-sso-{id}");
     let mut logged_in = Vec::new();
     let result = (|| {
         for ((which, flags), name) in PROVIDERS.iter().zip(&names) {
@@ -216,6 +225,19 @@ pub fn run() -> Result<()> {
             logged_in.push(name.clone());
             tokex(&["token", name, "--format", "header"], None)?;
         }
+        println!(
+            "\n# Signing in at a company's identity provider: an OIDC issuer (a fake, at {url}{}),",
+            sso::PREFIX
+        );
+        println!("# the device flow; the fake user approves the code at once.");
+        let issuer = format!("{url}{}", sso::PREFIX);
+        let mut args: Vec<String> = ["profile", "add", &sso_name].map(String::from).to_vec();
+        args.extend(sso::flags(&issuer));
+        tokex(&args.iter().map(String::as_str).collect::<Vec<_>>(), None)?;
+        tokex(&["login", &sso_name], None)?;
+        logged_in.push(sso_name.clone());
+        tokex(&["token", &sso_name], None)?;
+        println!();
         tokex(&["token", &names[0], "--format", "json"], None)?;
         tokex(&["kubectl", &names[0]], None)?;
         println!("\n# What git, docker and terraform get for hosts the vcd profile matches.");
@@ -242,9 +264,9 @@ pub fn run() -> Result<()> {
     }
     result?;
     println!(
-        "\n# The fake endpoints saw {} exchanges for {} profiles: each login verified its secret, and every later call was a cache hit.",
+        "\n# The fake endpoints saw {} exchanges for {} profiles: each login verified its secret or signed in, and every later call was a cache hit.",
         exchanges.load(Ordering::SeqCst),
-        names.len()
+        names.len() + 1
     );
     Ok(())
 }
