@@ -141,6 +141,43 @@ mod tests {
     }
 
     #[test]
+    fn only_an_interactive_kubectl_and_a_willing_profile_start_a_sign_in() {
+        let config = "[profiles.c]\nprovider = \"oauth2\"\nissuer = \"https://idp.example\"\nclient_id = \"k\"\ngrant = \"device_code\"\ninteractive = true\n";
+        let at_terminal = r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":true}}"#;
+        let no_terminal = r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}"#;
+        for (text, info, signs_in) in [
+            (config.to_string(), Some(at_terminal), true),
+            (config.to_string(), Some(no_terminal), false),
+            (config.to_string(), None, false),
+            (
+                config.replace("interactive = true\n", ""),
+                Some(at_terminal),
+                false,
+            ),
+        ] {
+            let mut fake = crate::callers::fake::Fake::new(&text);
+            fake.token = None;
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            let e = serve("c", info, &fake, &mut out, &mut err).unwrap_err();
+            let asked = fake.asked().join(", ");
+            assert_eq!(
+                asked.contains("sign_in c browser=true unless_signed_in=true"),
+                signs_in,
+                "{asked}"
+            );
+            assert!(out.is_empty(), "a sign-in wrote to stdout");
+            if signs_in {
+                assert_eq!(String::from_utf8(err).unwrap(), "fake sign-in for c\n");
+            } else {
+                assert!(err.is_empty());
+                assert!(e.is_not_found(), "{e}");
+            }
+        }
+        let info = r#"{"spec":{"interactive":true}}"#;
+        assert!(interactive(Some(info)) && !interactive(Some("{}")) && !interactive(None));
+    }
+
+    #[test]
     fn exact_output() {
         let t = Token::sample("tok", time::Duration::hours(1));
         assert_eq!(
