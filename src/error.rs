@@ -114,6 +114,12 @@ impl Error {
         self
     }
 
+    /// Appends what followed from the failure: `why; what`.
+    pub fn then(mut self, what: impl fmt::Display) -> Self {
+        self.message = format!("{}; {what}", self.message);
+        self
+    }
+
     /// Marks the error as already shown to the user: `main` exits without printing it again.
     pub fn reported(mut self) -> Self {
         self.reported = true;

@@ -114,7 +114,7 @@ pub(super) fn sign_in(
         Grant::DeviceCode => device(&http, &p, how, &mut tell),
         _ => browser_code(&http, &p, how, &mut tell),
     }
-    .map_err(|e| Error::op(format!("{}; nothing was stored", e.message())).for_profile(name))?;
+    .map_err(|e| e.then("nothing was stored").for_profile(name))?;
     keep(broker, name, profile, source, token)
 }
 

@@ -54,7 +54,7 @@ impl Listener {
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     if Instant::now() >= deadline {
                         return Err(Error::op(
-                            "no answer from the browser in time (login --timeout); nothing was stored",
+                            "no answer from the browser in time (login --timeout)",
                         ));
                     }
                     std::thread::sleep(Duration::from_millis(20));
@@ -112,13 +112,11 @@ fn read_callback(query: &str, state: &str) -> Result<Secret> {
     }
     match got_state {
         None => {
-            return Err(Error::op(
-                "the sign-in callback carried no `state`; nothing was stored (run `tokex login` again)",
-            ));
+            return Err(Error::op("the sign-in callback carried no `state`"));
         }
         Some(s) if s != state => {
             return Err(Error::op(
-                "the sign-in callback's `state` does not match this sign-in (an old browser tab, or a forged request); nothing was stored",
+                "the sign-in callback's `state` does not match this sign-in (an old browser tab, or a forged request)",
             ));
         }
         Some(_) => {}
@@ -134,7 +132,7 @@ fn read_callback(query: &str, state: &str) -> Result<Secret> {
         return Err(Error::op(line));
     }
     code.filter(|c| !c.is_empty())
-        .ok_or_else(|| Error::op("the sign-in callback carried no `code`; nothing was stored"))
+        .ok_or_else(|| Error::op("the sign-in callback carried no `code`"))
 }
 
 fn respond(stream: &mut TcpStream, status: u16, page: &str) {
