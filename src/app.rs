@@ -17,6 +17,8 @@ pub struct Setup {
     pub cache: Cache,
     pub stores: StoreFor,
     pub notice: Notice,
+    /// Cache hits may start a background refresh (a process of this program's).
+    pub refresh_ahead: bool,
 }
 
 impl Setup {
@@ -27,12 +29,18 @@ impl Setup {
             cache: Cache::locate(),
             stores: Box::new(crate::stores::for_profile),
             notice: Box::new(|line| eprintln!("{line}")),
+            refresh_ahead: true,
         })
     }
 
     fn broker(self) -> Result<Broker> {
         let config = Config::load(&self.config_path)?;
-        Ok(Broker::with(config, self.cache, self.stores, self.notice))
+        let broker = Broker::with(config, self.cache, self.stores, self.notice);
+        Ok(if self.refresh_ahead {
+            broker.refreshing_ahead()
+        } else {
+            broker
+        })
     }
 }
 
@@ -133,6 +141,7 @@ pub fn run(cli: Cli, setup: Setup, io: &mut Io) -> Result<()> {
             command,
         } => exec::serve(&name, &vars, min_valid, &command, &setup.broker()?),
         Command::Demo => crate::demo::run(),
+        Command::RefreshAhead { name } => setup.broker()?.refresh_in_background(&name),
     }
 }
 

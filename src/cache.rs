@@ -34,6 +34,16 @@ impl Drop for Entry {
     }
 }
 
+/// A failed background refresh: no other starts before `not_before` (Unix seconds).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Backoff {
+    pub not_before: i64,
+    /// Failures in a row: the wait doubles with each.
+    pub failures: u32,
+    /// The last failure's message (messages never carry a secret).
+    pub error: String,
+}
+
 pub struct Cache {
     dir: Option<PathBuf>,
 }
@@ -151,6 +161,7 @@ impl Cache {
     }
 
     pub fn remove(&self, name: &str) -> Result<bool> {
+        self.set_backoff(name, None);
         let Some(path) = self.file(name, "json") else {
             return Ok(false);
         };
@@ -174,7 +185,45 @@ impl Cache {
         self.lock_file(name, "signin")
     }
 
+    /// The exchange lock if no other process holds it now, without waiting: `None` when one
+    /// does (an exchange or a background refresh is under way) or the cache is unusable.
+    pub fn lock_if_free(&self, name: &str) -> Option<Lock> {
+        self.lock_within(name, "lock", Duration::ZERO)
+            .ok()
+            .flatten()
+    }
+
+    /// What the last failed background refresh left: when the next may start, and why.
+    pub fn backoff(&self, name: &str) -> Option<Backoff> {
+        let path = self.file(name, "backoff")?;
+        let mut text = Vec::new();
+        let file = fsutil::open_nofollow(&path).ok()?;
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, 4096), &mut text).ok()?;
+        serde_json::from_slice(&text).ok()
+    }
+
+    /// Records a failed background refresh; `None` clears the record after a good one.
+    pub fn set_backoff(&self, name: &str, backoff: Option<&Backoff>) {
+        let Some(path) = self.file(name, "backoff") else {
+            return;
+        };
+        let done = match backoff {
+            Some(b) => fsutil::write_atomic(&path, &serde_json::to_vec(b).unwrap_or_default()),
+            None => std::fs::remove_file(&path).or_else(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => Ok(()),
+                _ => Err(e),
+            }),
+        };
+        if let Err(e) = done {
+            crate::log::debug(|| format!("{}: {e}", path.display()));
+        }
+    }
+
     fn lock_file(&self, name: &str, ext: &str) -> Result<Option<Lock>> {
+        self.lock_within(name, ext, LOCK_WAIT)
+    }
+
+    fn lock_within(&self, name: &str, ext: &str, wait: Duration) -> Result<Option<Lock>> {
         let Some(path) = self.file(name, ext) else {
             return Ok(None);
         };
@@ -194,7 +243,7 @@ impl Cache {
         loop {
             match file.try_lock() {
                 Ok(()) => return Ok(Some(Lock { _file: file })),
-                Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < LOCK_WAIT => {
+                Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < wait => {
                     std::thread::sleep(pause);
                     pause = (pause * 2).min(Duration::from_millis(50));
                 }
@@ -202,7 +251,7 @@ impl Cache {
                     return Err(Error::op(format!(
                         "another tokex process has held {} for {}s; if none is running, delete that file",
                         path.display(),
-                        LOCK_WAIT.as_secs()
+                        wait.as_secs()
                     )));
                 }
                 Err(std::fs::TryLockError::Error(e)) => {

@@ -15,7 +15,7 @@ fn pages() -> Vec<(String, Vec<u8>)> {
             .unwrap();
         out.push((format!("{name}.1"), page));
         for sub in cmd.get_subcommands() {
-            if sub.get_name() == "help" {
+            if sub.get_name() == "help" || sub.is_hide_set() {
                 continue;
             }
             walk(sub.clone(), format!("{name}-{}", sub.get_name()), out);

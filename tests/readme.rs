@@ -92,7 +92,7 @@ fn first_run_on_a_clean_home() {
     let doctor = env.ok(&["doctor"]);
     assert!(doctor.contains("warn profiles: none yet"), "{doctor}");
     // The README's offline demo.
-    assert!(env.ok(&["demo"]).contains("saw 6 exchanges for 6 profiles"));
+    assert!(env.ok(&["demo"]).contains("saw 7 exchanges for 7 profiles"));
     // Helpers and completions.
     env.install_helpers();
     for name in [

@@ -48,6 +48,7 @@ impl World {
     fn run(&self, args: &[&str], stdin: &str) -> Run {
         let store = self.store.clone();
         let setup = Setup {
+            refresh_ahead: false,
             config_path: self.dir.path().join("config.toml"),
             cache: Cache::at(&self.dir.path().join("cache")),
             stores: Box::new(move |_| Ok(store.clone() as Arc<dyn Store>)),
@@ -160,6 +161,7 @@ fn an_unset_secret_env_is_exit_2_naming_the_variable() {
         let cli =
             Cli::try_parse_from(std::iter::once("tokex").chain(args.iter().copied())).unwrap();
         let setup = Setup {
+            refresh_ahead: false,
             config_path: w.dir.path().join("config.toml"),
             cache: Cache::at(&w.dir.path().join("cache")),
             stores: Box::new(crate::stores::for_profile),

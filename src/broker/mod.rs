@@ -5,12 +5,14 @@
 //! cache.
 
 mod account;
+mod ahead;
 mod checks;
 mod issued;
 mod signin;
 
 pub use crate::stores::{Description, Role};
 pub use account::{CachedState, LoggedIn, LoggedOut, SecretCheck, SecretGone, SecretState, Status};
+pub use ahead::SUBCOMMAND as REFRESH_AHEAD_SUBCOMMAND;
 pub use checks::StoreCheck;
 pub use issued::Issued;
 pub use signin::{DEFAULT_BROWSER_TIMEOUT, SignIn, discover};
@@ -79,10 +81,12 @@ pub struct Broker {
     cache: Cache,
     stores: StoreFor,
     notice: Notice,
+    /// Hits start background refreshes (the program; not unit tests).
+    refresh_ahead: bool,
 }
 
 impl Broker {
-    /// The program's broker: the profile's own store, warnings on stderr.
+    /// The program's broker: the profile's own store, warnings on stderr, refreshes ahead.
     pub fn new(config: Config, cache: Cache) -> Broker {
         Broker::with(
             config,
@@ -90,6 +94,7 @@ impl Broker {
             Box::new(crate::stores::for_profile),
             Box::new(|line| eprintln!("{line}")),
         )
+        .refreshing_ahead()
     }
 
     pub fn with(config: Config, cache: Cache, stores: StoreFor, notice: Notice) -> Broker {
@@ -98,7 +103,32 @@ impl Broker {
             cache,
             stores,
             notice,
+            refresh_ahead: false,
         }
+    }
+
+    /// Lets cache hits start background refreshes (see `ahead`).
+    pub fn refreshing_ahead(mut self) -> Broker {
+        self.refresh_ahead = true;
+        self
+    }
+
+    /// `tokex __refresh-ahead NAME`, the detached process a hit starts.
+    pub fn refresh_in_background(&self, name: &str) -> Result<()> {
+        ahead::run(self, name)
+    }
+
+    /// The miss path under the lock: secret → exchange → a rotated secret stored → cache.
+    fn renew(&self, name: &str, profile: &Profile, store: &dyn Store, key: &str) -> Result<Token> {
+        let secret = store.get(name).for_profile(name)?;
+        let mut token = self.exchange(name, profile, &secret)?;
+        crate::failpoint::hit("after-exchange");
+        if let Some(rotated) = token.refresh_token.take() {
+            self.keep_rotated(name, profile, store, &secret, rotated)?;
+        }
+        crate::failpoint::hit("before-cache-write");
+        self.cache.write(name, key, &token);
+        Ok(token)
     }
 
     pub fn cache(&self) -> &Cache {
@@ -188,6 +218,7 @@ impl Tokens for Broker {
         if let Some(t) = cached() {
             crate::log::debug(|| format!("{name}: cache hit"));
             self.warn_if_short(name, profile, &t, want);
+            ahead::on_hit(self, name, profile, &t, need(&t, want.min_valid));
             return Ok(Issued::new(profile, t));
         }
         let _lock = self.cache.lock(name).for_profile(name)?;
@@ -198,14 +229,7 @@ impl Tokens for Broker {
             return Ok(Issued::new(profile, t));
         }
         let store = self.store(name, profile)?;
-        let secret = store.get(name).for_profile(name)?;
-        let mut token = self.exchange(name, profile, &secret)?;
-        crate::failpoint::hit("after-exchange");
-        if let Some(rotated) = token.refresh_token.take() {
-            self.keep_rotated(name, profile, &*store, &secret, rotated)?;
-        }
-        crate::failpoint::hit("before-cache-write");
-        self.cache.write(name, &key, &token);
+        let token = self.renew(name, profile, &*store, &key)?;
         self.warn_if_short(name, profile, &token, want);
         Ok(Issued::new(profile, token))
     }
@@ -242,13 +266,17 @@ impl Tokens for Broker {
 /// A minimum the provider's tokens cannot meet at all (they live shorter) is not chased with an
 /// exchange on every call: such a token is served as any other, until its last stretch.
 fn fresh(token: &Token, min_valid: Duration) -> bool {
+    token.remaining(OffsetDateTime::now_utc()) >= need(token, min_valid)
+}
+
+/// How much validity a token must have left to be handed out to a caller asking `min_valid`.
+fn need(token: &Token, min_valid: Duration) -> Duration {
     let life = token.lifetime();
-    let need = if min_valid < life {
+    if min_valid < life {
         min_valid
     } else {
         DEFAULT_MIN_VALID.min(life / 2)
-    };
-    token.remaining(OffsetDateTime::now_utc()) >= need
+    }
 }
 
 fn http_for(profile: &Profile) -> Result<Http> {

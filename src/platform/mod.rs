@@ -28,3 +28,6 @@ pub fn program_name(file_name: &str) -> &str {
         _ => file_name,
     }
 }
+
+/// What separates the commands in `$BROWSER` (Python's webbrowser splits on `os.pathsep`).
+pub const BROWSER_LIST_SEPARATOR: char = if cfg!(windows) { ';' } else { ':' };

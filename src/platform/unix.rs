@@ -154,8 +154,12 @@ pub fn url_opener() -> Option<(&'static str, &'static [&'static str])> {
     desktop.then_some(("xdg-open", &[]))
 }
 
-/// What separates the commands in `$BROWSER` (Python's webbrowser splits on `os.pathsep`).
-pub const BROWSER_LIST_SEPARATOR: char = ':';
+/// Starts `cmd` in a process group of its own and does not wait: it outlives this process, and a
+/// signal to the caller's group (Ctrl-C in a terminal) does not reach it.
+pub fn spawn_detached(mut cmd: Command) -> io::Result<()> {
+    use std::os::unix::process::CommandExt;
+    cmd.process_group(0).spawn().map(drop)
+}
 
 #[cfg(test)]
 mod tests {

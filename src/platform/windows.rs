@@ -22,7 +22,7 @@ use windows_sys::Win32::Security::{
 };
 use windows_sys::Win32::Storage::FileSystem::FILE_FLAG_OPEN_REPARSE_POINT;
 use windows_sys::Win32::System::Threading::{
-    CREATE_NEW_PROCESS_GROUP, GetCurrentProcess, OpenProcessToken,
+    CREATE_NEW_PROCESS_GROUP, DETACHED_PROCESS, GetCurrentProcess, OpenProcessToken,
 };
 
 /// Creates `dir` and its missing parents; [`check_private_dir`], which always follows, gives the
@@ -288,8 +288,11 @@ pub fn url_opener() -> Option<(&'static str, &'static [&'static str])> {
     Some(("rundll32", &["url.dll,FileProtocolHandler"]))
 }
 
-/// What separates the commands in `$BROWSER` (Python's webbrowser splits on `os.pathsep`).
-pub const BROWSER_LIST_SEPARATOR: char = ';';
+/// Starts `cmd` detached from this console, in a process group of its own, and does not wait.
+pub fn spawn_detached(mut cmd: Command) -> io::Result<()> {
+    let flags = DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP;
+    cmd.creation_flags(flags).spawn().map(drop)
+}
 
 #[cfg(test)]
 mod tests {
