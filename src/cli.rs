@@ -295,7 +295,11 @@ pub const ENTRY_POINTS: [(&str, &str); 5] = [
 /// The process arguments, with the subcommand inserted when the binary runs under an entry
 /// point's name (a symlink or copy named `git-credential-tokex`, `git-credential-tokex.exe`, …).
 pub fn args_with_entry_point() -> Vec<std::ffi::OsString> {
-    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    with_entry_point(std::env::args_os().collect())
+}
+
+/// `args` as [`args_with_entry_point`] rewrites them.
+pub fn with_entry_point(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     let invoked = args
         .first()
         .and_then(|a| std::path::Path::new(a).file_name())

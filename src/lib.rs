@@ -17,6 +17,7 @@ pub mod demo;
 pub mod duration;
 pub mod error;
 pub mod failpoint;
+pub mod fast;
 pub mod fsutil;
 pub mod http;
 pub mod log;

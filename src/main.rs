@@ -1,29 +1,24 @@
-use clap::Parser;
-use std::io::IsTerminal;
+//! `tokex`, the program users and their tools run: it answers the hot commands' cache hits itself
+//! (`tokex::fast`) and hands everything else to `tokex-engine`, installed beside it.
 
 fn main() {
-    let cli = match tokex::cli::Cli::try_parse_from(tokex::cli::args_with_entry_point()) {
-        Ok(cli) => cli,
-        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
-        Err(e) => {
-            eprintln!("tokex: {} (see --help)", tokex::cli::one_line(&e));
-            std::process::exit(2);
+    let args = tokex::cli::args_with_entry_point();
+    let input = match tokex::fast::parse(&args) {
+        Some(cmd) => {
+            let (stdin, stdout) = (std::io::stdin(), std::io::stdout());
+            match tokex::fast::serve(&cmd, &mut stdin.lock(), &mut stdout.lock()) {
+                tokex::fast::Outcome::Served(code) => std::process::exit(code),
+                tokex::fast::Outcome::Engine(input) => input,
+            }
         }
+        None => Vec::new(),
     };
-    let result = tokex::app::Setup::from_env().and_then(|setup| {
-        let (stdin, stdout, stderr) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
-        let mut io = tokex::commands::Io {
-            terminal: stdin.is_terminal(),
-            stdin: &mut stdin.lock(),
-            stdout: &mut stdout.lock(),
-            stderr: &mut stderr.lock(),
-        };
-        tokex::app::run(cli, setup, &mut io)
-    });
-    if let Err(e) = result {
-        if !e.is_reported() {
-            eprintln!("tokex: {e}");
-        }
-        std::process::exit(e.exit_code());
-    }
+    let engine = tokex::platform::sibling_program("tokex-engine");
+    let error = match &engine {
+        Ok(path) => tokex::platform::become_engine(path, &args[1..], &input),
+        Err(e) => std::io::Error::new(e.kind(), e.to_string()),
+    };
+    let shown = engine.map(|p| p.display().to_string()).unwrap_or_default();
+    eprintln!("tokex: cannot run {shown}: {error} (it is installed beside tokex; reinstall tokex)");
+    std::process::exit(1);
 }

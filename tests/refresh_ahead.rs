@@ -76,6 +76,12 @@ fn a_hit_near_the_end_answers_at_once_and_one_background_refresh_replaces_the_to
     eventually("the background refresh replaced the token", || {
         env.ok(&["token", "p"]) == "at-2\n"
     });
+    // Before at-1 stopped being handed out (with 4 s left, 4 s after it was issued): no caller
+    // exchanged in the foreground.
+    assert!(
+        issued.elapsed() < Duration::from_millis(3900),
+        "at-2 came only after at-1 went stale"
+    );
     assert_eq!(
         exchanges.load(Ordering::SeqCst),
         2,

@@ -21,7 +21,7 @@ const FIRST_BACKOFF_SECS: i64 = 30;
 const MAX_BACKOFF_SECS: i64 = 600;
 
 /// Whether `token`, served to a caller that needs `need` more of it, is in its last part.
-fn due(profile: &Profile, token: &Token, need: Duration) -> bool {
+pub(super) fn due(profile: &Profile, token: &Token, need: Duration) -> bool {
     let ahead = profile.refresh_ahead(token.lifetime());
     ahead > Duration::ZERO && token.remaining(OffsetDateTime::now_utc()) < need + ahead
 }

@@ -190,7 +190,7 @@ impl Broker {
     /// Says once when the caller asked for more validity than the provider's tokens have.
     fn warn_if_short(&self, name: &str, profile: &Profile, token: &Token, want: Want) {
         let left = token.remaining(OffsetDateTime::now_utc());
-        if want.min_valid > DEFAULT_MIN_VALID && left < want.min_valid {
+        if short(token, want) {
             (self.notice)(&format!(
                 "tokex: {name}: warning: {} tokens live {}, so the {} of validity asked for cannot be met; this one is valid for {}",
                 profile.provider,
@@ -260,6 +260,28 @@ impl Tokens for Broker {
     fn status(&self, name: &str) -> Result<Status> {
         account::status(self, name)
     }
+}
+
+/// A cached token that may be handed out with nothing else to do: fresh enough for `want`, not
+/// due for a background refresh, nothing to warn about. The small `tokex` program answers
+/// exactly these hits itself and hands every other case to the engine, whose broker does the
+/// rest; both decide with these same functions.
+pub fn quiet_hit(cache: &Cache, name: &str, profile: &Profile, want: Want) -> Option<Token> {
+    if want.refresh {
+        return None;
+    }
+    let token = cache.read(name, &key(name, profile))?;
+    let need = need(&token, want.min_valid);
+    let quiet =
+        fresh(&token, want.min_valid) && !short(&token, want) && !ahead::due(profile, &token, need);
+    quiet.then_some(token)
+}
+
+/// Whether the caller asked for more validity than this token has left (and than
+/// [`DEFAULT_MIN_VALID`]): it is still served, with a warning.
+fn short(token: &Token, want: Want) -> bool {
+    want.min_valid > DEFAULT_MIN_VALID
+        && token.remaining(OffsetDateTime::now_utc()) < want.min_valid
 }
 
 /// Whether a cached token may be handed out to a caller that wants `min_valid` more of it.

@@ -1,5 +1,5 @@
 //! `tokex install-helpers`: entry points named after each tool's helper convention (with
-//! `.exe` on Windows), pointing at this binary, in the places each tool searches: PATH for git,
+//! `.exe` on Windows), pointing at the `tokex` program, in the places each tool searches: PATH for git,
 //! docker, cargo and bazel, terraform's plugin directory for terraform (which never searches
 //! PATH). Symlinks on Unix; hard links, or copies, on Windows.
 
@@ -15,9 +15,7 @@ use std::path::{Path, PathBuf};
 static MARKER: [u8; 32] = *b"tokex entry point: safe to swap\n";
 
 pub fn helpers(dir: Option<PathBuf>, io: &mut Io) -> Result<()> {
-    let exe = std::env::current_exe()
-        .and_then(|p| p.canonicalize())
-        .map_err(|e| Error::op(format!("finding this program's path: {e}")))?;
+    let exe = entry_target().map_err(|e| Error::op(format!("finding this program's path: {e}")))?;
     let base =
         directories::BaseDirs::new().ok_or_else(|| Error::op("no home directory (set HOME)"))?;
     let bin = dir.unwrap_or_else(|| platform::default_helper_dir(&base));
@@ -46,6 +44,21 @@ pub fn helpers(dir: Option<PathBuf>, io: &mut Io) -> Result<()> {
         io.say("tokex: note: the entry points are copies or hard links: run `tokex install-helpers` again after upgrading tokex");
     }
     Ok(())
+}
+
+/// What the entry points run. On Unix, links to `tokex`, whose hot path answers cache hits and
+/// finds `tokex-engine` beside itself through the link. On Windows the entry points are copies
+/// in other directories, where nothing stands beside them: copies of the engine, which needs
+/// nothing else.
+fn entry_target() -> std::io::Result<PathBuf> {
+    let engine = std::env::current_exe()?.canonicalize()?;
+    if platform::HELPERS_ARE_COPIES {
+        return Ok(engine);
+    }
+    match platform::sibling_program("tokex").and_then(|p| p.canonicalize()) {
+        Ok(front) if front != engine => Ok(front),
+        _ => Ok(engine),
+    }
 }
 
 /// Creates or replaces an entry point; never replaces a file that is not one of tokex's.

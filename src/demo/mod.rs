@@ -154,7 +154,12 @@ pub fn run() -> Result<()> {
     let _ = base.set(url.clone());
     let dir =
         tempfile::tempdir().map_err(|e| Error::op(format!("demo: temporary directory: {e}")))?;
-    let exe = std::env::current_exe().map_err(|e| Error::op(format!("demo: {e}")))?;
+    // The `tokex` program users run (its hot path answers the cache hits), else this one.
+    let exe = crate::platform::sibling_program("tokex")
+        .ok()
+        .filter(|p| p.exists())
+        .map_or_else(std::env::current_exe, Ok)
+        .map_err(|e| Error::op(format!("demo: {e}")))?;
     let id = std::process::id();
     println!("# Fake token endpoints of all six providers listen on {url} (loopback only).");
     println!(

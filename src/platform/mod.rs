@@ -8,6 +8,9 @@ mod unix;
 #[cfg(unix)]
 pub use unix::*;
 
+mod engine;
+pub use engine::{become_engine, sibling_program};
+
 #[cfg(windows)]
 mod windows;
 #[cfg(windows)]

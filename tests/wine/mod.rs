@@ -19,7 +19,8 @@ pub struct Machine {
 }
 
 impl Machine {
-    /// A fresh prefix with tokex.exe in `C:\tokex` and the shim in `C:\windows\system32`.
+    /// A fresh prefix with tokex.exe and tokex-engine.exe in `C:\tokex` and the shim in
+    /// `C:\windows\system32`.
     pub fn new() -> Machine {
         let (exe, shim) = (windows_exe(), shim_dll());
         let m = Machine {
@@ -33,6 +34,11 @@ impl Machine {
         let c = m.prefix.path().join("drive_c");
         std::fs::create_dir_all(c.join("tokex")).unwrap();
         std::fs::copy(exe, c.join("tokex/tokex.exe")).unwrap();
+        std::fs::copy(
+            exe.with_file_name("tokex-engine.exe"),
+            c.join("tokex/tokex-engine.exe"),
+        )
+        .unwrap();
         std::fs::copy(shim, c.join("windows/system32/bcryptprimitives.dll")).unwrap();
         m
     }
@@ -212,11 +218,12 @@ fn wineserver() -> PathBuf {
     find(&["/usr/lib/wine/wineserver", "/usr/bin/wineserver"]).unwrap_or("wineserver".into())
 }
 
-/// tokex.exe, built once per test run with the cargo that runs the tests.
+/// tokex.exe (and tokex-engine.exe beside it), built once per test run with the cargo that
+/// runs the tests.
 fn windows_exe() -> &'static Path {
     static EXE: OnceLock<PathBuf> = OnceLock::new();
     EXE.get_or_init(|| {
-        cargo_for_windows(&["build", "--bin", "tokex"]);
+        cargo_for_windows(&["build", "--bins"]);
         target_dir().join(TARGET).join("debug/tokex.exe")
     })
 }

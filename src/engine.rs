@@ -1,0 +1,29 @@
+use clap::Parser;
+use std::io::IsTerminal;
+
+fn main() {
+    let cli = match tokex::cli::Cli::try_parse_from(tokex::cli::args_with_entry_point()) {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => {
+            eprintln!("tokex: {} (see --help)", tokex::cli::one_line(&e));
+            std::process::exit(2);
+        }
+    };
+    let result = tokex::app::Setup::from_env().and_then(|setup| {
+        let (stdin, stdout, stderr) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
+        let mut io = tokex::commands::Io {
+            terminal: stdin.is_terminal(),
+            stdin: &mut stdin.lock(),
+            stdout: &mut stdout.lock(),
+            stderr: &mut stderr.lock(),
+        };
+        tokex::app::run(cli, setup, &mut io)
+    });
+    if let Err(e) = result {
+        if !e.is_reported() {
+            eprintln!("tokex: {e}");
+        }
+        std::process::exit(e.exit_code());
+    }
+}

@@ -1,0 +1,147 @@
+//! Answering a [`Fast`] command from the cache: the callers' own protocol code runs against
+//! [`CacheOnly`], a [`Tokens`] that has only quiet cache hits to give. Output is held back until
+//! the whole answer succeeded; on anything else the engine gets the command, and the caller's
+//! stdin as it was read here, and nothing has been written.
+
+use super::Fast;
+use crate::broker::{Issued, LoggedIn, LoggedOut, SignIn, Status, Tokens, Want, quiet_hit};
+use crate::cache::Cache;
+use crate::callers::{docker, git, kubectl, plain};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::sensitive::Secret;
+use std::cell::Cell;
+use std::io::{Read, Write};
+
+/// Callers' requests are small; what the engine would refuse as too large goes to it whole.
+const MAX_INPUT: u64 = 1024 * 1024;
+
+pub enum Outcome {
+    /// Answered; exit with this code.
+    Served(i32),
+    /// The engine's: with the stdin bytes already read here, to be given to it first.
+    Engine(Vec<u8>),
+}
+
+pub fn serve(cmd: &Fast, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Outcome {
+    let config = match Config::default_path().and_then(|p| Config::load(&p)) {
+        Ok(c) => c,
+        Err(_) => return Outcome::Engine(Vec::new()),
+    };
+    let tokens = CacheOnly {
+        config,
+        cache: Cache::locate(),
+        missed: Cell::new(false),
+    };
+    let mut input = Vec::new();
+    let mut out = Vec::new();
+    let answered = match cmd {
+        Fast::Token {
+            name,
+            format,
+            min_valid,
+        } => plain::serve(*format, name, Want::lasting(*min_valid), &tokens, &mut out),
+        Fast::Kubectl { name } => {
+            let info = std::env::var("KUBERNETES_EXEC_INFO").ok();
+            kubectl::serve(
+                name,
+                info.as_deref(),
+                &tokens,
+                &mut out,
+                &mut std::io::sink(),
+            )
+        }
+        Fast::GitGet { profile } => read_all(stdin, &mut input).and_then(|()| {
+            git::serve(
+                git::Op::Get,
+                profile.as_deref(),
+                &tokens,
+                &mut &input[..],
+                &mut out,
+            )
+        }),
+        Fast::DockerGet => read_all(stdin, &mut input).and_then(|()| {
+            docker::serve(docker::Action::Get, &tokens, &mut &input[..], &mut out)
+                .map_err(|f| f.error)
+        }),
+    };
+    let outcome = if answered.is_err() || tokens.missed.get() {
+        Outcome::Engine(input)
+    } else {
+        match out.as_slice() {
+            [] => Outcome::Served(0),
+            text => match stdout.write_all(text).and_then(|()| stdout.flush()) {
+                Ok(()) => Outcome::Served(0),
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Outcome::Served(0),
+                Err(e) => {
+                    eprintln!("tokex: writing to stdout: {e}");
+                    Outcome::Served(1)
+                }
+            },
+        }
+    };
+    zeroize::Zeroize::zeroize(&mut out);
+    outcome
+}
+
+fn read_all(stdin: &mut dyn Read, into: &mut Vec<u8>) -> Result<()> {
+    stdin
+        .take(MAX_INPUT + 1)
+        .read_to_end(into)
+        .map(drop)
+        .map_err(|e| Error::op(format!("reading stdin: {e}")))
+}
+
+/// The hot path's broker: a quiet hit, or a note that the engine must answer.
+struct CacheOnly {
+    config: Config,
+    cache: Cache,
+    missed: Cell<bool>,
+}
+
+impl CacheOnly {
+    fn engine<T>(&self) -> Result<T> {
+        self.missed.set(true);
+        Err(Error::op("for the engine"))
+    }
+}
+
+impl Tokens for CacheOnly {
+    fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn token(&self, name: &str, want: Want) -> Result<Issued> {
+        let profile = self.config.get(name)?;
+        match quiet_hit(&self.cache, name, profile, want) {
+            Some(token) => {
+                crate::log::debug(|| format!("{name}: cache hit"));
+                Ok(Issued::new(profile, token))
+            }
+            None => {
+                crate::log::debug(|| format!("{name}: not a quiet cache hit; to tokex-engine"));
+                self.engine()
+            }
+        }
+    }
+
+    fn forget(&self, _: &str, _: Option<&Secret>) -> Result<bool> {
+        self.engine()
+    }
+
+    fn login(&self, _: &str, _: Secret, _: bool) -> Result<LoggedIn> {
+        self.engine()
+    }
+
+    fn sign_in(&self, _: &str, _: SignIn, _: &mut dyn Write) -> Result<LoggedIn> {
+        self.engine()
+    }
+
+    fn logout(&self, _: &str, _: bool) -> Result<LoggedOut> {
+        self.engine()
+    }
+
+    fn status(&self, _: &str) -> Result<Status> {
+        self.engine()
+    }
+}
