@@ -161,6 +161,27 @@ pub fn spawn_detached(mut cmd: Command) -> io::Result<()> {
     cmd.process_group(0).spawn().map(drop)
 }
 
+/// What std's start-up does before `main`, for a program that skips it (`#![no_main]`): fds 0-2
+/// are open (else the cache file could open as fd 1 and a token be written into it), and
+/// SIGPIPE is ignored (a reader that went away is an error to handle, not a death).
+pub fn bare_start() {
+    for fd in 0..3 {
+        // SAFETY: F_GETFD reads no memory; open's path is a NUL-terminated literal.
+        unsafe {
+            if libc::fcntl(fd, libc::F_GETFD) == -1
+                && io::Error::last_os_error().raw_os_error() == Some(libc::EBADF)
+            {
+                // The lowest free descriptor: this one, as the lower ones are open by now.
+                libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+            }
+        }
+    }
+    // SAFETY: installs the predefined SIG_IGN disposition; no handler code runs.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
