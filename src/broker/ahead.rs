@@ -8,7 +8,7 @@
 //! off (30 s, doubling, at most 10 min); the reason is logged at debug level by later hits.
 
 use super::{Broker, DEFAULT_MIN_VALID, key, need};
-use crate::cache::Backoff;
+use crate::cache::{Backoff, Cache};
 use crate::config::Profile;
 use crate::error::{Result, ResultExt};
 use crate::token::Token;
@@ -27,19 +27,14 @@ pub(super) fn due(profile: &Profile, token: &Token, need: Duration) -> bool {
 }
 
 /// After a hit: starts a background refresh when one is due, none is running and no backoff
-/// holds. Never fails the hit: anything that goes wrong is a debug line.
-pub(super) fn on_hit(
-    broker: &Broker,
-    name: &str,
-    profile: &Profile,
-    token: &Token,
-    need: Duration,
-) {
-    if !broker.refresh_ahead || !due(profile, token, need) {
+/// holds. Never fails the hit: anything that goes wrong is a debug line. Both programs call it:
+/// the engine's broker and the small `tokex`'s hot path.
+pub(super) fn on_hit(cache: &Cache, name: &str, profile: &Profile, token: &Token, need: Duration) {
+    if !due(profile, token, need) {
         return;
     }
     let now = OffsetDateTime::now_utc().unix_timestamp();
-    if let Some(b) = broker.cache.backoff(name).filter(|b| now < b.not_before) {
+    if let Some(b) = cache.backoff(name).filter(|b| now < b.not_before) {
         crate::log::debug(|| {
             format!(
                 "{name}: the last background refresh failed ({}); the next may start in {}s",
@@ -50,10 +45,10 @@ pub(super) fn on_hit(
         return;
     }
     // Held: an exchange or a background refresh is under way and will replace the token.
-    if broker.cache.lock_if_free(name).is_none() {
+    if cache.lock_if_free(name).is_none() {
         return;
     }
-    let started = std::env::current_exe().and_then(|exe| {
+    let started = refresher().and_then(|exe| {
         let mut cmd = Command::new(exe);
         cmd.args([SUBCOMMAND, name])
             .stdin(Stdio::null())
@@ -64,6 +59,15 @@ pub(super) fn on_hit(
     match started {
         Ok(()) => crate::log::debug(|| format!("{name}: started a background refresh")),
         Err(e) => crate::log::debug(|| format!("{name}: no background refresh: {e}")),
+    }
+}
+
+/// The program that refreshes: `tokex-engine` beside the running program (itself, in the
+/// engine), else the running program.
+fn refresher() -> std::io::Result<std::path::PathBuf> {
+    match crate::platform::sibling_program("tokex-engine") {
+        Ok(engine) if engine.exists() => Ok(engine),
+        _ => std::env::current_exe(),
     }
 }
 

@@ -218,7 +218,9 @@ impl Tokens for Broker {
         if let Some(t) = cached() {
             crate::log::debug(|| format!("{name}: cache hit"));
             self.warn_if_short(name, profile, &t, want);
-            ahead::on_hit(self, name, profile, &t, need(&t, want.min_valid));
+            if self.refresh_ahead {
+                ahead::on_hit(&self.cache, name, profile, &t, need(&t, want.min_valid));
+            }
             return Ok(Issued::new(profile, t));
         }
         let _lock = self.cache.lock(name).for_profile(name)?;
@@ -262,19 +264,20 @@ impl Tokens for Broker {
     }
 }
 
-/// A cached token that may be handed out with nothing else to do: fresh enough for `want`, not
-/// due for a background refresh, nothing to warn about. The small `tokex` program answers
-/// exactly these hits itself and hands every other case to the engine, whose broker does the
-/// rest; both decide with these same functions.
+/// A cached token that may be handed out at once with nothing to warn about: the small `tokex`
+/// program answers exactly these hits itself (starting a background refresh when one is due,
+/// as the broker's hit path does) and hands every other case to the engine, whose broker does
+/// the rest; both decide with these same functions.
 pub fn quiet_hit(cache: &Cache, name: &str, profile: &Profile, want: Want) -> Option<Token> {
     if want.refresh {
         return None;
     }
     let token = cache.read(name, &key(name, profile))?;
-    let need = need(&token, want.min_valid);
-    let quiet =
-        fresh(&token, want.min_valid) && !short(&token, want) && !ahead::due(profile, &token, need);
-    quiet.then_some(token)
+    if !fresh(&token, want.min_valid) || short(&token, want) {
+        return None;
+    }
+    ahead::on_hit(cache, name, profile, &token, need(&token, want.min_valid));
+    Some(token)
 }
 
 /// Whether the caller asked for more validity than this token has left (and than

@@ -11,9 +11,11 @@ use std::process::{Command, Stdio};
 /// Windows' default about 4 KiB): replayed through a pipe; more is written by a thread.
 const REPLAY_IN_PIPE: usize = 4096;
 
-/// `name` (with this platform's suffix) in the directory of the running program.
+/// `name` (with this platform's suffix) in the directory of the running program, links
+/// resolved (macOS reports the path it was started by, which may be an entry point's symlink).
 pub fn sibling_program(name: &str) -> io::Result<PathBuf> {
     let exe = std::env::current_exe()?;
+    let exe = exe.canonicalize().unwrap_or(exe);
     Ok(exe.with_file_name(format!("{name}{}", super::EXE_SUFFIX)))
 }
 
