@@ -308,7 +308,38 @@ fn http_for(profile: &Profile) -> Result<Http> {
     Http::new(Settings {
         timeout: profile.timeout,
         ca_file: profile.ca_file.as_deref(),
+        plain_http_only: plain_http_only(profile),
     })
+}
+
+/// Whether every address the profile sends to is plain `http://` (which the URL rule allows to
+/// loopback only): its client then loads no TLS trust store, which is most of an exchange's
+/// work (parsing the system's CA bundle) and of no use there.
+fn plain_http_only(p: &Profile) -> bool {
+    let discovered = p.discovered.iter().flat_map(|d| {
+        [
+            Some(&d.token_endpoint),
+            d.authorization_endpoint.as_ref(),
+            d.device_authorization_endpoint.as_ref(),
+            d.revocation_endpoint.as_ref(),
+        ]
+    });
+    let own = [
+        &p.token_url,
+        &p.revocation_url,
+        &p.issuer,
+        &p.authorization_url,
+        &p.device_authorization_url,
+    ];
+    let urls: Vec<&str> = own
+        .into_iter()
+        .map(Option::as_ref)
+        .chain(discovered)
+        .flatten()
+        .map(String::as_str)
+        .chain(p.base_url())
+        .collect();
+    !urls.is_empty() && urls.iter().all(|u| u.starts_with("http://"))
 }
 
 /// The cache key: a hash of the profile's name and every field that shapes its token or says

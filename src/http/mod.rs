@@ -39,6 +39,9 @@ pub struct Settings<'a> {
     pub timeout: Option<u64>,
     /// A PEM bundle of extra CAs to trust.
     pub ca_file: Option<&'a str>,
+    /// Every request goes to plain `http://` on loopback: no trust store is loaded, and any
+    /// `https://` request would fail, trusting no certificate.
+    pub plain_http_only: bool,
 }
 
 impl Http {
@@ -59,6 +62,9 @@ impl Http {
             .no_proxy();
         if let Some(proxy) = https_proxy()? {
             builder = builder.proxy(proxy);
+        }
+        if settings.plain_http_only {
+            builder = builder.tls_certs_only(std::iter::empty());
         }
         if let Some(path) = settings.ca_file {
             let pem =
