@@ -216,3 +216,25 @@ fn the_cache_key_changes_when_the_profile_does() {
     assert_ne!(k1, key("a", &p));
     assert_ne!(key("a", &p), key("b", &p));
 }
+
+#[test]
+fn only_a_profile_that_never_leaves_plain_loopback_http_skips_the_trust_store() {
+    let oauth = |token: &str, revoke: Option<&str>| {
+        let mut p = Profile::empty(crate::config::ProviderId::Oauth2);
+        p.token_url = Some(token.into());
+        p.revocation_url = revoke.map(str::to_string);
+        p
+    };
+    assert!(super::plain_http_only(&oauth("http://127.0.0.1:9/t", None)));
+    assert!(!super::plain_http_only(&oauth(
+        "https://idp.example/t",
+        None
+    )));
+    assert!(!super::plain_http_only(&oauth(
+        "http://127.0.0.1:9/t",
+        Some("https://idp.example/revoke")
+    )));
+    // VMware Cloud Services' default URL is https.
+    let csp = Profile::empty(crate::config::ProviderId::VmwareCsp);
+    assert!(!super::plain_http_only(&csp));
+}
