@@ -29,25 +29,12 @@ fn setup(interactive: bool) -> (Idp, Env, String) {
     let idp = Idp::start();
     let env = Env::keyutils();
     let name = format!("k8s-{}", std::process::id());
-    let url = idp.url();
-    let mut args = vec![
-        "profile",
-        "add",
-        &name,
-        "--provider",
-        "oauth2",
-        "--issuer",
-        &url,
-        "--client-id",
-        CLIENT_ID,
-        "--grant",
-        "device_code",
-        "--id-token",
-    ];
-    if interactive {
-        args.push("--interactive");
-    }
-    let out = env.run(&args, "");
+    let extra: &[&str] = if interactive {
+        &["--id-token", "--interactive"]
+    } else {
+        &["--id-token"]
+    };
+    let out = idp.add_profile(&env, &name, "device_code", extra);
     assert!(out.status.success(), "{}", stderr(&out));
     (idp, env, name)
 }

@@ -16,28 +16,8 @@ fn name(test: &str) -> String {
     format!("oidc-{test}-{}", std::process::id())
 }
 
-/// `tokex profile add NAME --provider oauth2 --issuer … --client-id … --grant GRANT [extra]`.
-fn add(env: &Env, idp: &Idp, name: &str, grant: &str, extra: &[&str]) -> std::process::Output {
-    let url = idp.url();
-    let mut args = vec![
-        "profile",
-        "add",
-        name,
-        "--provider",
-        "oauth2",
-        "--issuer",
-        &url,
-        "--client-id",
-        CLIENT_ID,
-        "--grant",
-        grant,
-    ];
-    args.extend_from_slice(extra);
-    env.run(&args, "")
-}
-
 fn added(env: &Env, idp: &Idp, name: &str, grant: &str, extra: &[&str]) {
-    let out = add(env, idp, name, grant, extra);
+    let out = idp.add_profile(env, name, grant, extra);
     assert!(out.status.success(), "profile add: {}", stderr(&out));
 }
 
@@ -118,7 +98,7 @@ fn bad_discovery_is_one_line_and_writes_nothing() {
         let idp = Idp::start();
         let body = doc.1.replace("ISSUER", &idp.url());
         idp.with(|s| s.discovery = Some((doc.0.into(), body)));
-        let out = add(&env, &idp, "p", grant, &[]);
+        let out = idp.add_profile(&env, "p", grant, &[]);
         let err = stderr(&out);
         assert_eq!(out.status.code().map(|c| c != 0), Some(true), "{err}");
         assert!(

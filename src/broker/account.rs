@@ -61,17 +61,29 @@ pub enum CachedState {
     Expired { at: OffsetDateTime },
 }
 
-pub(super) fn login(broker: &Broker, name: &str, secret: Secret, verify: bool) -> Result<LoggedIn> {
-    let profile = broker.config().get(name)?;
+/// The profile's store, which must be one tokex may write (not the user's env, file or
+/// command); `refused` says what could not be done otherwise.
+pub(super) fn vault(
+    broker: &Broker,
+    name: &str,
+    profile: &Profile,
+    refused: &str,
+) -> Result<(std::sync::Arc<dyn Store>, Description)> {
     let store = broker.store(name, profile)?;
     let source = store.describe();
     if source.role != Role::Vault {
         return Err(Error::usage(format!(
-            "the profile reads its secret from {}; there is nothing for login to store",
+            "the profile reads its secret from {}; {refused}",
             source.name
         ))
         .for_profile(name));
     }
+    Ok((store, source))
+}
+
+pub(super) fn login(broker: &Broker, name: &str, secret: Secret, verify: bool) -> Result<LoggedIn> {
+    let profile = broker.config().get(name)?;
+    let (store, source) = vault(broker, name, profile, "there is nothing for login to store")?;
     check_secret(&secret).for_profile(name)?;
     let mut stored = secret.clone();
     let mut verified = None;

@@ -10,7 +10,7 @@ use crate::http::Http;
 use crate::providers::oidc::{self, DeviceAuthorization, Poll};
 use crate::providers::response::parse_as;
 use crate::signin::{browser, pkce, redirect};
-use crate::stores::Role;
+use crate::stores::{Description, Store};
 use crate::token::Token;
 use std::borrow::Cow;
 use std::io::Write;
@@ -85,15 +85,12 @@ pub(super) fn sign_in(
         )
         .for_profile(name));
     }
-    let store = broker.store(name, profile)?;
-    let source = store.describe();
-    if source.role != Role::Vault {
-        return Err(Error::usage(format!(
-            "the profile reads its secret from {}; a sign-in needs a secret store to keep the refresh token in",
-            source.name
-        ))
-        .for_profile(name));
-    }
+    let (store, source) = super::account::vault(
+        broker,
+        name,
+        profile,
+        "a sign-in needs a secret store to keep the refresh token in",
+    )?;
     let _lock = broker.cache.signin_lock(name).for_profile(name)?;
     // Another caller may have signed in while this one waited for the lock.
     if let Some(Ok(issued)) = how
@@ -115,7 +112,7 @@ pub(super) fn sign_in(
         _ => browser_code(&http, &p, how, &mut tell),
     }
     .map_err(|e| e.then("nothing was stored").for_profile(name))?;
-    keep(broker, name, profile, source, token)
+    keep(broker, name, profile, &*store, source, token)
 }
 
 /// Stores the refresh token (the store reads it back) and caches the token that came with it.
@@ -123,7 +120,8 @@ fn keep(
     broker: &Broker,
     name: &str,
     profile: &Profile,
-    source: crate::stores::Description,
+    store: &dyn Store,
+    source: Description,
     mut token: Token,
 ) -> Result<LoggedIn> {
     let refresh = token.refresh_token.take().ok_or_else(|| {
@@ -132,7 +130,6 @@ fn keep(
         )
         .for_profile(name)
     })?;
-    let store = broker.store(name, profile)?;
     store.set(name, &refresh).for_profile(name)?;
     broker.cache.remove(name).for_profile(name)?;
     broker.cache.write(name, &key(name, profile), &token);

@@ -92,6 +92,33 @@ impl Idp {
     pub fn violations(&self) -> Vec<String> {
         self.with(|s| s.violations.clone())
     }
+
+    /// `tokex profile add NAME --provider oauth2 --issuer THIS --client-id … --grant GRANT
+    /// [extra]` in `env`.
+    pub fn add_profile(
+        &self,
+        env: &super::Env,
+        name: &str,
+        grant: &str,
+        extra: &[&str],
+    ) -> std::process::Output {
+        let url = self.url();
+        let mut args = vec![
+            "profile",
+            "add",
+            name,
+            "--provider",
+            "oauth2",
+            "--issuer",
+            &url,
+            "--client-id",
+            CLIENT_ID,
+            "--grant",
+            grant,
+        ];
+        args.extend_from_slice(extra);
+        env.run(&args, "")
+    }
 }
 
 /// An unsigned JWT with `iat` now and `exp` in `secs`: all tokex reads of an ID token.
