@@ -24,6 +24,7 @@ pub mod log;
 pub mod loopback;
 pub mod matching;
 pub mod platform;
+pub mod printable;
 pub mod providers;
 pub mod sensitive;
 pub mod signin;

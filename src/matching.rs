@@ -150,7 +150,7 @@ fn split_port(authority: &str) -> Option<(&str, Option<u16>)> {
 }
 
 fn clip(s: &str) -> String {
-    s.chars().take(100).collect()
+    crate::printable::printable(s, 100)
 }
 
 /// The candidate that serves `target`: `None` when none matches it.
@@ -208,7 +208,8 @@ impl Target {
             s.push('/');
             s.push_str(seg);
         }
-        s
+        // A caller's path may carry anything.
+        crate::printable::printable(&s, 200)
     }
 }
 

@@ -64,7 +64,7 @@ fn json_line(message: &impl serde::Serialize) -> Result<String> {
 
 /// Text from a request, cut short for a message.
 fn clip(s: &str) -> String {
-    s.chars().take(40).collect()
+    crate::printable::printable(s, crate::printable::SHORT)
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! What a token endpoint says when it refuses: four error-body dialects (RFC 6749, VMware Cloud
 //! Director, Huawei, VMware Cloud Services) turned into one line, and `Retry-After`, bounded.
 
+use crate::printable::{LINE, printable};
+use crate::sensitive::{Secret, redact};
 use std::time::Duration;
 
 /// The longest a `Retry-After` may make tokex wait between attempts.
@@ -16,8 +18,15 @@ pub fn retry_after(value: &str) -> Option<Duration> {
 }
 
 /// `HTTP 400 Bad Request: invalid_grant: Invalid refresh token`, from any of the four error
-/// shapes providers use: RFC 6749, VMware Cloud Director, Huawei, VMware Cloud Services.
-pub fn describe_error(status: reqwest::StatusCode, content_type: &str, body: &[u8]) -> String {
+/// shapes providers use: RFC 6749, VMware Cloud Director, Huawei, VMware Cloud Services. Each
+/// value is scrubbed of `secrets` whole, then made printable and cut short.
+pub fn describe_error(
+    status: reqwest::StatusCode,
+    content_type: &str,
+    body: &[u8],
+    secrets: &[&Secret],
+) -> String {
+    let clip = |s: &str| printable(&redact(s, secrets), LINE);
     let head = format!("HTTP {}", status.as_u16());
     let head = match status.canonical_reason() {
         Some(r) => format!("{head} {r}"),
@@ -61,20 +70,6 @@ pub fn describe_error(status: reqwest::StatusCode, content_type: &str, body: &[u
     }
 }
 
-/// Server text, cut to one short printable line.
-fn clip(s: &str) -> String {
-    let cleaned: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(200)
-        .collect();
-    if s.chars().count() > 200 {
-        format!("{cleaned}…")
-    } else {
-        cleaned
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +80,7 @@ mod tests {
             StatusCode::from_u16(status).unwrap(),
             "application/json",
             body.as_bytes(),
+            &[],
         )
     }
 
@@ -130,7 +126,12 @@ mod tests {
 
     #[test]
     fn html_and_text_bodies() {
-        let html = describe_error(StatusCode::BAD_GATEWAY, "text/html", b"<html>oops</html>");
+        let html = describe_error(
+            StatusCode::BAD_GATEWAY,
+            "text/html",
+            b"<html>oops</html>",
+            &[],
+        );
         assert!(
             html.starts_with("HTTP 502 Bad Gateway (an HTML page"),
             "{html}"
@@ -139,7 +140,27 @@ mod tests {
             StatusCode::INTERNAL_SERVER_ERROR,
             "text/plain",
             b"boom\nline2",
+            &[],
         );
-        assert_eq!(text, "HTTP 500 Internal Server Error: boom line2");
+        assert_eq!(text, "HTTP 500 Internal Server Error: boom\u{FFFD}line2");
+    }
+
+    #[test]
+    fn secrets_are_scrubbed_before_the_text_is_cut() {
+        let secret = Secret::new("k".repeat(150) + &"z".repeat(150));
+        let body = format!(
+            r#"{{"error":"invalid_client","error_description":"bad secret {}\u001b]52;c;x\u0007"}}"#,
+            secret.expose()
+        );
+        let line = describe_error(
+            StatusCode::UNAUTHORIZED,
+            "application/json",
+            body.as_bytes(),
+            &[&secret],
+        );
+        assert_eq!(
+            line,
+            "HTTP 401 Unauthorized: invalid_client: bad secret [REDACTED]\u{FFFD}]52;c;x\u{FFFD}"
+        );
     }
 }

@@ -5,7 +5,7 @@
 pub mod error_body;
 
 use crate::error::{Error, Result};
-use crate::sensitive::{Secret, redact};
+use crate::sensitive::Secret;
 use crate::urlpolicy::{check_url, host};
 use error_body::{describe_error, retry_after};
 use std::io::Read;
@@ -211,6 +211,7 @@ impl Http {
                 status: status.as_u16(),
                 content_type,
                 body,
+                sent: scrub_list(req, &[]),
             }));
         }
         if status.is_redirection() {
@@ -224,12 +225,31 @@ impl Http {
                 status.as_u16()
             ))));
         }
-        let msg = redact(&describe_error(status, &content_type, &body), secrets);
+        let scrub = scrub_list(req, secrets);
+        let msg = describe_error(
+            status,
+            &content_type,
+            &body,
+            &scrub.iter().collect::<Vec<_>>(),
+        );
         match status.as_u16() {
             429 | 502..=504 => Attempt::Retry(Error::op(msg), retry_after.unwrap_or(backoff)),
             _ => Attempt::Done(Err(Error::op(msg))),
         }
     }
+}
+
+/// What a refusal must not echo: the profile's secrets and the credentials of the request's
+/// `Authorization` header (a Basic one is `base64(client_id:secret)`, which a server may echo).
+fn scrub_list(req: &Request, secrets: &[&Secret]) -> Vec<Secret> {
+    let mut all: Vec<Secret> = secrets.iter().map(|s| (*s).clone()).collect();
+    for (name, value) in &req.headers {
+        if name.eq_ignore_ascii_case("authorization") {
+            let credentials = value.split_once(' ').map_or(value.as_str(), |(_, c)| c);
+            all.push(Secret::from(credentials));
+        }
+    }
+    all
 }
 
 /// An answer [`Http::send_answer`] hands back: a success or a refusal, with its body.
@@ -238,9 +258,21 @@ pub struct Answer {
     /// Lower-cased.
     pub content_type: String,
     pub body: Vec<u8>,
+    /// The request's own credentials, scrubbed from any description of the answer.
+    sent: Vec<Secret>,
 }
 
 impl Answer {
+    /// An answer as a server could send it, for tests and fuzzing.
+    pub fn new(status: u16, content_type: &str, body: Vec<u8>) -> Answer {
+        Answer {
+            status,
+            content_type: content_type.to_ascii_lowercase(),
+            body,
+            sent: Vec::new(),
+        }
+    }
+
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
@@ -249,10 +281,9 @@ impl Answer {
     pub fn describe(&self, secrets: &[&Secret]) -> String {
         let status =
             reqwest::StatusCode::from_u16(self.status).unwrap_or(reqwest::StatusCode::BAD_REQUEST);
-        redact(
-            &describe_error(status, &self.content_type, &self.body),
-            secrets,
-        )
+        let mut all: Vec<&Secret> = secrets.to_vec();
+        all.extend(self.sent.iter());
+        describe_error(status, &self.content_type, &self.body, &all)
     }
 }
 

@@ -3,6 +3,7 @@
 //! refresh token. Lifetimes count from when the answer arrived, so a skewed clock does not matter.
 
 use crate::error::{Error, Result};
+use crate::printable::{SHORT, printable};
 use crate::sensitive::{Secret, redact};
 use crate::token::Token;
 use serde_json::Value;
@@ -49,19 +50,20 @@ pub fn parse_as(
         .iter()
         .find_map(|k| o.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty()))
         .ok_or_else(|| {
-            let keys: Vec<&str> = o.keys().map(String::as_str).take(10).collect();
+            let keys: Vec<String> = o
+                .keys()
+                .take(10)
+                .map(|k| printable(&redact(k, secrets), SHORT))
+                .collect();
             let hint = if id_token {
                 " (the sign-in's scope must include `openid`)"
             } else {
                 ""
             };
-            Error::op(redact(
-                &format!(
-                    "the answer has no {}{hint} (fields: {})",
-                    fields[0],
-                    keys.join(", ")
-                ),
-                secrets,
+            Error::op(format!(
+                "the answer has no {}{hint} (fields: {})",
+                fields[0],
+                keys.join(", ")
             ))
         })?;
     if token.chars().any(|c| c.is_control() || c == ' ') {
@@ -79,7 +81,7 @@ pub fn parse_as(
                 .unwrap_or_else(|| other.to_string());
             return Err(Error::op(format!(
                 "unsupported token_type {:?}: tokex hands out bearer tokens",
-                redact(&shown.chars().take(40).collect::<String>(), secrets)
+                printable(&redact(&shown, secrets), SHORT)
             )));
         }
     };
@@ -88,11 +90,16 @@ pub fn parse_as(
     } else {
         lifetime(o, token)?
     };
-    let refresh_token = o
-        .get("refresh_token")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(|s| Secret::new(s.to_string()));
+    let refresh_token = match o.get("refresh_token") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.is_empty() => None,
+        Some(Value::String(s)) => Some(storable_refresh_token(s)?),
+        Some(_) => {
+            return Err(Error::op(
+                REFRESH_REFUSED.replace("{why}", "is not a string"),
+            ));
+        }
+    };
     Ok(Token {
         access_token: Secret::new(token.to_string()),
         token_type,
@@ -190,7 +197,28 @@ fn number(v: &Value) -> Option<i64> {
 }
 
 fn short(v: &Value) -> String {
-    v.to_string().chars().take(40).collect()
+    printable(&v.to_string(), SHORT)
+}
+
+/// The longest refresh token tokex stores (real ones are a few hundred bytes to a few KiB).
+pub const MAX_REFRESH_TOKEN: usize = 16 * 1024;
+const REFRESH_REFUSED: &str = "the token endpoint sent a refresh token that {why}; it was not stored, the stored one was kept";
+
+/// A refresh token a server sent, checked before it may replace the stored one: a store keeps
+/// one line (pass, a `secret_file`), and a token with a newline, a space or a control
+/// character, or an absurd length, is not one any server issues.
+fn storable_refresh_token(s: &str) -> Result<Secret> {
+    let why = if s.len() > MAX_REFRESH_TOKEN {
+        format!("is longer than {MAX_REFRESH_TOKEN} bytes")
+    } else if s
+        .chars()
+        .any(|c| c.is_whitespace() || crate::printable::is_unsafe(c))
+    {
+        "holds whitespace or control characters".to_string()
+    } else {
+        return Ok(Secret::new(s.to_string()));
+    };
+    Err(Error::op(REFRESH_REFUSED.replace("{why}", &why)))
 }
 
 /// `exp` and `iat` from a JWT's payload, without verifying it: only the lifetime is wanted.
@@ -278,6 +306,19 @@ mod tests {
             (
                 r#"{"access_token":"a","token_type":"mac"}"#,
                 "unsupported token_type",
+            ),
+            (
+                r#"{"access_token":"a","refresh_token":"r2\nr3"}"#,
+                "whitespace or control characters; it was not stored, the stored one was kept",
+            ),
+            (
+                r#"{"access_token":"a","refresh_token":"r2 x"}"#,
+                "whitespace",
+            ),
+            (r#"{"access_token":"a","refresh_token":7}"#, "not a string"),
+            (
+                r#"{"\u001b]52;c;eA==\u0007":1}"#,
+                "no access_token (fields: \u{FFFD}]52;c;eA==\u{FFFD})",
             ),
         ] {
             let e = p(body).unwrap_err().to_string();

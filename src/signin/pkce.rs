@@ -32,6 +32,17 @@ pub fn state() -> Result<String> {
     random(16)
 }
 
+/// Whether a callback's `state` is this sign-in's, in time that does not depend on where the
+/// two first differ (a local process may probe the listener as often as it likes).
+pub fn same(got: &str, want: &str) -> bool {
+    got.len() == want.len()
+        && got
+            .bytes()
+            .zip(want.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
 fn random(bytes: usize) -> Result<String> {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf)

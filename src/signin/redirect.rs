@@ -1,17 +1,25 @@
 //! The loopback redirect of RFC 8252 §7.3: a listener on `127.0.0.1` on a port the OS picks,
 //! waiting a bounded time for the one callback that carries the authorization code. Any local
-//! process can connect, which is why the callback must return the `state` it was sent with; a
-//! wrong or missing `state` ends the sign-in. The listener closes when [`Listener::wait`]
-//! returns, so a second callback finds nothing listening.
+//! process can connect, so none may hold or end the sign-in: each connection is served on its
+//! own thread with a deadline for the whole request and a small limit on its head, and a
+//! request without this sign-in's `state` gets a 400 page and is otherwise ignored. The listener
+//! closes when [`Listener::wait`] returns, so a second callback finds nothing listening.
 
 use crate::error::{Error, Result};
 use crate::sensitive::Secret;
-use std::io::{BufReader, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// How long one connection may take to send its request line and headers.
-const READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one connection may take to send its whole request line and headers.
+const REQUEST_DEADLINE: Duration = Duration::from_secs(3);
+/// A browser's callback head is well under this; anything longer is not one.
+const MAX_HEAD: usize = 8 * 1024;
+/// Connections served at once; more are closed at once (a local flood must not exhaust threads).
+const MAX_CONNECTIONS: usize = 32;
+/// How often the listener looks for a new connection or an outcome.
+const TICK: Duration = Duration::from_millis(20);
 
 pub struct Listener {
     listener: TcpListener,
@@ -21,10 +29,13 @@ pub struct Listener {
 /// The pages the browser shows: fixed text, never anything from the request.
 const DONE_PAGE: &str = "<!doctype html><meta charset=utf-8><title>tokex</title><p>Signed in. You can close this tab and return to the terminal.</p>";
 const FAILED_PAGE: &str = "<!doctype html><meta charset=utf-8><title>tokex</title><p>The sign-in did not complete; the terminal says why. You can close this tab.</p>";
+const STRAY_PAGE: &str = "<!doctype html><meta charset=utf-8><title>tokex</title><p>This is not the sign-in tokex is waiting for (an old tab?). The sign-in goes on.</p>";
+const NOT_FOUND_PAGE: &str = "<!doctype html><title>tokex</title><p>Not found.</p>";
 
 impl Listener {
     pub fn bind() -> Result<Listener> {
-        // The IP literal, not `localhost`: RFC 8252 §7.3 and §8.3.
+        // The IP literal, not `localhost`: RFC 8252 §7.3 and §8.3. Only the address the
+        // redirect URI names is bound.
         let listener = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.set_nonblocking(true).map(|()| l))
             .map_err(|e| Error::op(format!("cannot listen on 127.0.0.1 for the sign-in: {e}")))?;
@@ -40,24 +51,41 @@ impl Listener {
         format!("http://127.0.0.1:{}/", self.port)
     }
 
-    /// Waits until `deadline` for the callback at `/` and returns its `code`. Other paths (a
-    /// browser's `/favicon.ico`) get a 404 and the wait goes on; a callback with the wrong
-    /// `state`, with none, or with an `error` ends it.
+    /// Waits until `deadline` for the callback at `/` with this sign-in's `state` and returns
+    /// its `code`, or the identity provider's `error`. Everything else (a browser's
+    /// `/favicon.ico`, a forged or stale callback, a connection that never finishes) is
+    /// answered or dropped and the wait goes on.
     pub fn wait(self, state: &str, deadline: Instant) -> Result<Secret> {
+        let (tx, rx) = mpsc::channel::<Result<Secret>>();
+        let live = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         loop {
+            match rx.try_recv() {
+                Ok(outcome) => return outcome,
+                Err(mpsc::TryRecvError::Empty | mpsc::TryRecvError::Disconnected) => {}
+            }
             match self.listener.accept() {
                 Ok((stream, _)) => {
-                    if let Some(outcome) = callback(stream, state) {
-                        return outcome;
+                    use std::sync::atomic::Ordering::SeqCst;
+                    if live.fetch_add(1, SeqCst) >= MAX_CONNECTIONS {
+                        live.fetch_sub(1, SeqCst);
+                        continue;
                     }
+                    let (tx, state, live) = (tx.clone(), state.to_string(), live.clone());
+                    std::thread::spawn(move || {
+                        if let Some(outcome) = serve(stream, &state) {
+                            let _ = tx.send(outcome);
+                        }
+                        live.fetch_sub(1, SeqCst);
+                    });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    if Instant::now() >= deadline {
+                    let now = Instant::now();
+                    if now >= deadline {
                         return Err(Error::op(
                             "no answer from the browser in time (login --timeout)",
                         ));
                     }
-                    std::thread::sleep(Duration::from_millis(20));
+                    std::thread::sleep(TICK.min(deadline - now));
                 }
                 Err(e) => return Err(Error::op(format!("the sign-in listener failed: {e}"))),
             }
@@ -65,38 +93,69 @@ impl Listener {
     }
 }
 
-/// Handles one connection: `None` when it was not the callback, else how the sign-in ends.
-fn callback(stream: TcpStream, state: &str) -> Option<Result<Secret>> {
-    let _ = stream.set_nonblocking(false);
-    let _ = stream.set_read_timeout(Some(READ_TIMEOUT));
-    let _ = stream.set_write_timeout(Some(READ_TIMEOUT));
-    let mut reader = BufReader::new(stream);
-    let request = crate::loopback::read_request(&mut reader).ok()?;
-    let mut stream = reader.into_inner();
-    let (path, query) = match request.target.split_once('?') {
-        Some((p, q)) => (p, q),
-        None => (request.target.as_str(), ""),
-    };
-    if request.method != "GET" || path != "/" {
-        respond(
-            &mut stream,
-            404,
-            "<!doctype html><title>tokex</title><p>Not found.</p>",
-        );
+/// Serves one connection: `None` when it was not this sign-in's callback, else how the
+/// sign-in ends.
+fn serve(mut stream: TcpStream, state: &str) -> Option<Result<Secret>> {
+    let target = read_head(&mut stream)?;
+    let (path, query) = target.split_once('?').unwrap_or((target.as_str(), ""));
+    if path != "/" {
+        respond(&mut stream, 404, NOT_FOUND_PAGE);
         return None;
     }
-    let outcome = read_callback(query, state);
-    let page = if outcome.is_ok() {
-        DONE_PAGE
-    } else {
-        FAILED_PAGE
-    };
-    respond(&mut stream, if outcome.is_ok() { 200 } else { 400 }, page);
-    Some(outcome)
+    match read_callback(query, state) {
+        Callback::Stray(why) => {
+            crate::log::debug(|| format!("sign-in listener: {why}; ignored"));
+            respond(&mut stream, 400, STRAY_PAGE);
+            None
+        }
+        Callback::Ours(outcome) => {
+            let (status, page) = match &outcome {
+                Ok(_) => (200, DONE_PAGE),
+                Err(_) => (400, FAILED_PAGE),
+            };
+            respond(&mut stream, status, page);
+            Some(outcome)
+        }
+    }
+}
+
+/// The target of a `GET` whose whole head arrived within [`REQUEST_DEADLINE`] and
+/// [`MAX_HEAD`]; `None` for anything else (slow, long, not a GET), which is dropped.
+fn read_head(stream: &mut TcpStream) -> Option<String> {
+    stream.set_nonblocking(false).ok()?;
+    let until = Instant::now() + REQUEST_DEADLINE;
+    let mut head = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let left = until.checked_duration_since(Instant::now())?;
+        if left.is_zero() || head.len() > MAX_HEAD {
+            return None;
+        }
+        stream.set_read_timeout(Some(left)).ok()?;
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => head.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let _ = stream.set_write_timeout(Some(REQUEST_DEADLINE));
+    let line = head.split(|b| *b == b'\n').next()?;
+    let line = std::str::from_utf8(line).ok()?.trim_end_matches('\r');
+    let mut parts = line.split(' ');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("GET"), Some(target), Some(v)) if v.starts_with("HTTP/1.") => Some(target.into()),
+        _ => None,
+    }
+}
+
+enum Callback {
+    /// Not for this sign-in (no `state`, another one's): ignored.
+    Stray(&'static str),
+    /// This sign-in's callback: its code, or why the identity provider refused.
+    Ours(Result<Secret>),
 }
 
 /// RFC 6749 §4.1.2: `code` and `state`, or `error` (and `error_description`) and `state`.
-fn read_callback(query: &str, state: &str) -> Result<Secret> {
+fn read_callback(query: &str, state: &str) -> Callback {
     let mut code = None;
     let mut got_state = None;
     let mut error = None;
@@ -111,13 +170,9 @@ fn read_callback(query: &str, state: &str) -> Result<Secret> {
         }
     }
     match got_state {
-        None => {
-            return Err(Error::op("the sign-in callback carried no `state`"));
-        }
-        Some(s) if s != state => {
-            return Err(Error::op(
-                "the sign-in callback's `state` does not match this sign-in (an old browser tab, or a forged request)",
-            ));
+        None => return Callback::Stray("a callback without `state`"),
+        Some(s) if !crate::signin::pkce::same(&s, state) => {
+            return Callback::Stray("a callback with another sign-in's `state`");
         }
         Some(_) => {}
     }
@@ -129,10 +184,12 @@ fn read_callback(query: &str, state: &str) -> Result<Secret> {
         if let Some(d) = description {
             line.push_str(&format!(": {}", clip(&d)));
         }
-        return Err(Error::op(line));
+        return Callback::Ours(Err(Error::op(line)));
     }
-    code.filter(|c| !c.is_empty())
-        .ok_or_else(|| Error::op("the sign-in callback carried no `code`"))
+    Callback::Ours(
+        code.filter(|c| !c.is_empty())
+            .ok_or_else(|| Error::op("the sign-in callback carried no `code`")),
+    )
 }
 
 fn respond(stream: &mut TcpStream, status: u16, page: &str) {
@@ -149,80 +206,149 @@ fn respond(stream: &mut TcpStream, status: u16, page: &str) {
 
 /// IdP text, cut to one printable line.
 fn clip(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(200)
-        .collect()
+    crate::printable::printable(s, crate::printable::LINE)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Read;
+
+    fn connect(uri: &str) -> TcpStream {
+        let addr = uri.trim_start_matches("http://").trim_end_matches('/');
+        TcpStream::connect(addr).unwrap()
+    }
 
     fn get(uri: &str, target: &str) -> std::io::Result<String> {
         let addr = uri.trim_start_matches("http://").trim_end_matches('/');
         let mut s = TcpStream::connect(addr)?;
-        write!(s, "GET {target} HTTP/1.1\r\nHost: {addr}\r\n\r\n")?;
+        write!(s, "GET {target} HTTP/1.1\r\nHost: x\r\n\r\n")?;
         let mut out = String::new();
         s.read_to_string(&mut out)?;
         Ok(out)
     }
 
-    fn run(
-        targets: &'static [&'static str],
-    ) -> (Result<Secret>, Vec<String>, std::io::Result<String>) {
+    /// Runs a sign-in's wait while `browser` talks to the listener.
+    fn run<T: Send + 'static>(
+        wait: Duration,
+        browser: impl FnOnce(String) -> T + Send + 'static,
+    ) -> (Result<Secret>, T, Duration, String) {
         let l = Listener::bind().unwrap();
         let uri = l.redirect_uri();
         let u = uri.clone();
-        let browser = std::thread::spawn(move || {
-            targets
-                .iter()
-                .map(|t| get(&u, t).unwrap())
-                .collect::<Vec<_>>()
-        });
-        let got = l.wait("s1", Instant::now() + Duration::from_secs(20));
-        let pages = browser.join().unwrap();
-        (got, pages, get(&uri, "/?code=again&state=s1"))
+        let browser = std::thread::spawn(move || browser(u));
+        let start = Instant::now();
+        let got = l.wait("s1", start + wait);
+        let took = start.elapsed();
+        (got, browser.join().unwrap(), took, uri)
     }
 
     #[test]
     fn one_good_callback_then_the_listener_is_closed() {
-        let (got, pages, second) = run(&["/favicon.ico", "/?state=s1&code=c%2B1&iss=x"]);
+        let (got, pages, _, uri) = run(Duration::from_secs(20), |u| {
+            ["/favicon.ico", "/?state=s1&code=c%2B1&iss=x"].map(|t| get(&u, t).unwrap())
+        });
         assert_eq!(got.unwrap().expose(), "c+1");
         assert!(pages[0].starts_with("HTTP/1.1 404"));
         assert!(
             pages[1].starts_with("HTTP/1.1 200") && pages[1].contains("You can close this tab")
         );
-        assert!(second.is_err(), "a second callback reached a listener");
+        assert!(
+            get(&uri, "/?code=again&state=s1").is_err(),
+            "a second callback reached a listener"
+        );
     }
 
     #[test]
-    fn a_bad_callback_ends_the_sign_in_in_one_line() {
-        for (target, want) in [
-            (&["/?code=c&state=forged"][..], "does not match"),
-            (&["/?code=c"][..], "no `state`"),
-            (
-                &["/?state=s1&error=access_denied&error_description=User%20said%0Ano"],
-                "refused the sign-in: access_denied: User said no",
-            ),
-            (&["/?state=s1"], "no `code`"),
-        ] {
-            let (got, pages, second) = run(target);
-            let e = got.err().unwrap().to_string();
-            assert!(e.contains(want) && !e.contains('\n'), "{e}");
-            assert!(pages[0].starts_with("HTTP/1.1 400") && !pages[0].contains("forged"));
-            assert!(second.is_err());
+    fn forged_and_stateless_callbacks_are_refused_and_the_sign_in_goes_on() {
+        let (got, pages, _, _) = run(Duration::from_secs(20), |u| {
+            [
+                "/?code=evil&state=forged",
+                "/?code=evil",
+                "/?state=s1&code=good",
+            ]
+            .map(|t| get(&u, t).unwrap())
+        });
+        assert_eq!(got.unwrap().expose(), "good");
+        for page in &pages[..2] {
+            assert!(
+                page.starts_with("HTTP/1.1 400") && page.contains("goes on"),
+                "{page}"
+            );
+            assert!(!page.contains("forged") && !page.contains("evil"));
         }
     }
 
     #[test]
-    fn the_wait_is_bounded() {
-        let l = Listener::bind().unwrap();
-        let e = l
-            .wait("s", Instant::now() + Duration::from_millis(50))
-            .err()
-            .unwrap();
-        assert!(e.to_string().contains("--timeout"), "{e}");
+    fn the_providers_refusal_ends_the_sign_in_in_one_printable_line() {
+        let (got, pages, _, _) = run(Duration::from_secs(20), |u| {
+            get(
+                &u,
+                "/?state=s1&error=access_denied&error_description=User%20said%0A%1B]52;c;x%07no",
+            )
+            .unwrap()
+        });
+        let e = got.err().unwrap().to_string();
+        assert!(
+            e.contains("refused the sign-in: access_denied: User said"),
+            "{e}"
+        );
+        assert!(!e.chars().any(crate::printable::is_unsafe), "{e:?}");
+        assert!(pages.starts_with("HTTP/1.1 400"));
+    }
+
+    #[test]
+    fn a_slow_peer_neither_delays_the_callback_nor_outlasts_the_timeout() {
+        // One connection trickles a byte now and then and never ends its request; another
+        // sends half a request and stalls. The browser's callback is still served at once.
+        let (got, _, took, _) = run(Duration::from_secs(20), |u| {
+            let mut slow = connect(&u);
+            let mut stalled = connect(&u);
+            stalled.write_all(b"GET /?state=s1&co").unwrap();
+            let trickle = std::thread::spawn(move || {
+                for _ in 0..40 {
+                    if slow.write_all(b"G").is_err() {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            });
+            std::thread::sleep(Duration::from_millis(300));
+            let page = get(&u, "/?state=s1&code=fast").unwrap();
+            drop(stalled);
+            trickle.join().unwrap();
+            page
+        });
+        assert_eq!(got.unwrap().expose(), "fast");
+        assert!(took < Duration::from_secs(3), "{took:?}");
+        // With no callback at all, the trickle cannot keep the wait past its deadline.
+        let (got, _, took, _) = run(Duration::from_secs(1), |u| {
+            let mut slow = connect(&u);
+            for _ in 0..25 {
+                if slow.write_all(b"G").is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let e = got.err().unwrap().to_string();
+        assert!(e.contains("--timeout"), "{e}");
+        assert!(took < Duration::from_millis(1500), "{took:?}");
+    }
+
+    #[test]
+    fn an_oversized_head_is_dropped() {
+        let (got, page, _, _) = run(Duration::from_millis(1500), |u| {
+            let mut s = connect(&u);
+            let long = format!(
+                "GET /?state=s1&code=x&pad={} HTTP/1.1\r\n",
+                "a".repeat(20_000)
+            );
+            let _ = s.write_all(long.as_bytes());
+            let mut out = String::new();
+            let _ = s.read_to_string(&mut out);
+            out
+        });
+        assert!(got.is_err());
+        assert!(page.is_empty(), "{page}");
     }
 }

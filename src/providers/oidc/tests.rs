@@ -16,11 +16,7 @@ fn profile() -> Profile {
 }
 
 fn answer(status: u16, body: &str) -> Answer {
-    Answer {
-        status,
-        content_type: "application/json".into(),
-        body: body.as_bytes().to_vec(),
-    }
+    Answer::new(status, "application/json", body.as_bytes().to_vec())
 }
 
 #[test]
