@@ -1,9 +1,10 @@
 //! The token cache: one 0600 JSON file per profile in a 0700 directory, written atomically, read
-//! without following symlinks, and a miss unless it carries the key its reader expects (the
-//! broker derives it from everything that shapes the token). A hit costs one small file read. A miss is serialised per profile by an OS file lock, which dies with its holder.
+//! only if it and its directory are the user's own and writable by nobody else (checked on the
+//! opened descriptors, a FIFO never blocking), and a miss unless it carries the key its reader
+//! expects (the broker derives it from everything that shapes the token). A hit costs one small file read. A miss is serialised per profile by an OS file lock, which dies with its holder.
 
 use crate::error::{Error, Result};
-use crate::fsutil;
+use crate::fsutil::{self, Owner};
 use crate::sensitive::Secret;
 use crate::token::Token;
 use serde::{Deserialize, Serialize};
@@ -40,8 +41,23 @@ pub struct Backoff {
     pub not_before: i64,
     /// Failures in a row: the wait doubles with each.
     pub failures: u32,
-    /// The last failure's message (messages never carry a secret).
-    pub error: String,
+    /// The last refusal's HTTP status and error code, when a server refused: codes only, never
+    /// the server's prose, which could echo what it was sent.
+    #[serde(default)]
+    pub status: Option<u16>,
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
+impl Backoff {
+    /// `HTTP 400 invalid_grant`, or that no server refused (a timeout, a store).
+    pub fn reason(&self) -> String {
+        match (self.status, &self.code) {
+            (Some(s), Some(c)) => format!("HTTP {s} {}", crate::printable::printable(c, 64)),
+            (Some(s), None) => format!("HTTP {s}"),
+            _ => "no answer, or not from a server".into(),
+        }
+    }
 }
 
 pub struct Cache {
@@ -83,7 +99,7 @@ impl Cache {
     /// foreign or stale is a miss, noted at debug level, never an error.
     pub fn read(&self, name: &str, key: &str) -> Option<Token> {
         let path = self.file(name, "json")?;
-        let file = match fsutil::open_nofollow(&path) {
+        let file = match fsutil::open_trusted(&path, Owner::User) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
             Err(e) => {
@@ -197,7 +213,15 @@ impl Cache {
     pub fn backoff(&self, name: &str) -> Option<Backoff> {
         let path = self.file(name, "backoff")?;
         let mut text = Vec::new();
-        let file = fsutil::open_nofollow(&path).ok()?;
+        let file = match fsutil::open_trusted(&path, Owner::User) {
+            Ok(f) => f,
+            Err(e) => {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    crate::log::debug(|| format!("{}: {e}; ignored", path.display()));
+                }
+                return None;
+            }
+        };
         std::io::Read::read_to_end(&mut std::io::Read::take(file, 4096), &mut text).ok()?;
         serde_json::from_slice(&text).ok()
     }
@@ -231,7 +255,9 @@ impl Cache {
             crate::log::debug(|| format!("cache unusable ({e}); no lock, no cache"));
             return Ok(None);
         }
-        let file = match crate::platform::open_lock_file(&path) {
+        let opened = crate::platform::open_lock_file(&path)
+            .and_then(|f| fsutil::check_trusted(&f, &path, Owner::User).map(|()| f));
+        let file = match opened {
             Ok(f) => f,
             Err(e) => {
                 crate::log::debug(|| format!("lock {}: {e}; going on without it", path.display()));
@@ -342,6 +368,43 @@ mod tests {
         }
         c.write("p", "k", &token());
         assert!(c.read("p", "k").is_some());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn entries_tokex_could_not_have_written_are_misses() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let c = Cache::at(d.path());
+        c.write("p", "k", &token());
+        c.set_backoff(
+            "p",
+            Some(&Backoff {
+                not_before: 1,
+                failures: 1,
+                status: Some(400),
+                code: Some("invalid_grant".into()),
+            }),
+        );
+        assert!(c.read("p", "k").is_some() && c.backoff("p").is_some());
+        let mode =
+            |p: &Path, m| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+        // A directory another user could write to: someone may have planted an entry.
+        mode(d.path(), 0o733);
+        assert!(c.read("p", "k").is_none() && c.backoff("p").is_none());
+        mode(d.path(), 0o700);
+        mode(&d.path().join("p.json"), 0o666);
+        assert!(c.read("p", "k").is_none());
+        // A FIFO where an entry belongs: a miss at once, never a hang.
+        std::fs::remove_file(d.path().join("p.json")).unwrap();
+        let fifo = std::ffi::CString::new(d.path().join("p.json").to_str().unwrap()).unwrap();
+        // SAFETY: a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        assert!(c.read("p", "k").is_none());
+        // A lock file others may write is not used (they could hold it forever).
+        drop(c.lock("p").unwrap().unwrap());
+        mode(&d.path().join("p.lock"), 0o622);
+        assert!(c.lock("p").unwrap().is_none());
     }
 
     /// A directory nobody can create.

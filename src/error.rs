@@ -65,6 +65,8 @@ pub struct Error {
     reported: bool,
     /// 126 or 127 for [`Kind::CannotRun`].
     code: Option<i32>,
+    /// A server's refusal as codes only (HTTP status, OAuth error code): what may be kept.
+    server: Option<(u16, Option<String>)>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -77,6 +79,7 @@ impl Error {
             message: message.into(),
             reported: false,
             code: None,
+            server: None,
         }
     }
 
@@ -87,6 +90,7 @@ impl Error {
             message: message.into(),
             reported: false,
             code: None,
+            server: None,
         }
     }
 
@@ -97,7 +101,19 @@ impl Error {
             message: message.into(),
             reported: false,
             code: None,
+            server: None,
         }
+    }
+
+    /// Records the server's refusal as its HTTP status and error code (never its prose).
+    pub fn with_server(mut self, status: u16, code: Option<String>) -> Self {
+        self.server = Some((status, code));
+        self
+    }
+
+    /// The HTTP status and error code of the server's refusal, when a server refused.
+    pub fn server(&self) -> Option<(u16, Option<&str>)> {
+        self.server.as_ref().map(|(s, c)| (*s, c.as_deref()))
     }
 
     /// Names the profile the failure belongs to, unless an inner layer already did.
@@ -142,6 +158,7 @@ impl Error {
             message: message.into(),
             reported: false,
             code: Some(if not_found { 127 } else { 126 }),
+            server: None,
         }
     }
 

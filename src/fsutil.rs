@@ -86,6 +86,40 @@ pub fn open_nofollow(path: &Path) -> io::Result<File> {
     platform::open_nofollow(path)
 }
 
+pub use platform::Owner;
+
+/// Opens a file that decides which token is served or where a secret goes, for reading: it is
+/// used only if it and its directory are regular, owned as `owner` says and writable by nobody
+/// else, checked on the opened descriptors (so what is checked is what is read). A FIFO does
+/// not block the open. Anything else is an error of kind `PermissionDenied` naming the problem.
+pub fn open_trusted(path: &Path, owner: Owner) -> io::Result<File> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    check_trusted(&platform::open_dir_nofollow(dir)?, dir, owner)?;
+    let file = platform::open_nofollow(path)?;
+    check_trusted(&file, path, owner)?;
+    if file.metadata()?.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!("{} is a directory", path.display()),
+        ));
+    }
+    Ok(file)
+}
+
+/// Refuses an opened file or directory that is not trustworthy (see [`open_trusted`]).
+pub fn check_trusted(file: &File, shown: &Path, owner: Owner) -> io::Result<()> {
+    match platform::trust_problem(file, owner)? {
+        None => Ok(()),
+        Some(problem) => Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!("{} {problem}", shown.display()),
+        )),
+    }
+}
+
 /// Reads at most `limit` bytes; more is an error rather than an unbounded allocation.
 pub fn read_limited(mut file: impl Read, limit: u64) -> io::Result<Vec<u8>> {
     let mut buf = Vec::new();
@@ -131,6 +165,39 @@ mod tests {
         std::os::unix::fs::symlink(&real, &link).unwrap();
         assert!(ensure_private_dir(&link).is_err());
         assert!(open_nofollow(&link.join("x")).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_the_users_own_private_files_are_trusted() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("c");
+        ensure_private_dir(&dir).unwrap();
+        let file = dir.join("p.json");
+        write_atomic(&file, b"{}").unwrap();
+        open_trusted(&file, Owner::User).unwrap();
+        let mode = |p: &Path, m| fs::set_permissions(p, fs::Permissions::from_mode(m)).unwrap();
+        mode(&file, 0o620);
+        let e = open_trusted(&file, Owner::User).unwrap_err();
+        assert!(e.to_string().contains("chmod go-w"), "{e}");
+        mode(&file, 0o600);
+        mode(&dir, 0o777);
+        let e = open_trusted(&file, Owner::User).unwrap_err();
+        assert!(e.to_string().contains("writable by group or others"), "{e}");
+        // A sticky world-writable directory (/tmp) holds trusted configs, not tokex's own files.
+        mode(&dir, 0o1777);
+        assert!(open_trusted(&file, Owner::User).is_err());
+        open_trusted(&file, Owner::UserOrAdmin).unwrap();
+        mode(&dir, 0o700);
+        // A FIFO in a file's place neither blocks nor is read.
+        let fifo = dir.join("f.json");
+        let path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+        let e = open_trusted(&fifo, Owner::User).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        assert!(open_trusted(&dir, Owner::User).is_err());
     }
 
     #[cfg(windows)]

@@ -22,6 +22,7 @@ fn main() {
 }
 
 fn run() -> ! {
+    tokex::platform::harden_process();
     let args = tokex::cli::args_with_entry_point();
     let input = match tokex::fast::parse(&args) {
         Some(cmd) => {

@@ -332,7 +332,11 @@ fn a_bad_callback_is_one_line_and_stores_nothing() {
             "no answer from the browser in time",
             true,
         ),
-        (Callback::NoState, "no answer from the browser in time", true),
+        (
+            Callback::NoState,
+            "no answer from the browser in time",
+            true,
+        ),
         (
             Callback::Denied,
             "the identity provider refused the sign-in: access_denied: User said no",

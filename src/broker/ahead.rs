@@ -38,7 +38,7 @@ pub(super) fn on_hit(cache: &Cache, name: &str, profile: &Profile, token: &Token
         crate::log::debug(|| {
             format!(
                 "{name}: the last background refresh failed ({}); the next may start in {}s",
-                b.error,
+                b.reason(),
                 b.not_before - now
             )
         });
@@ -93,10 +93,12 @@ pub(super) fn run(broker: &Broker, name: &str) -> Result<()> {
             let wait = FIRST_BACKOFF_SECS
                 .saturating_mul(1 << failures.min(10))
                 .min(MAX_BACKOFF_SECS);
+            let (status, code) = e.server().unzip();
             let backoff = Backoff {
                 not_before: OffsetDateTime::now_utc().unix_timestamp() + wait,
-                failures: failures + 1,
-                error: e.message().to_string(),
+                failures: failures.saturating_add(1),
+                status,
+                code: code.flatten().map(str::to_string),
             };
             broker.cache.set_backoff(name, Some(&backoff));
         }

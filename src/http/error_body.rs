@@ -17,6 +17,22 @@ pub fn retry_after(value: &str) -> Option<Duration> {
         .map(|s| Duration::from_secs(s.min(MAX_RETRY_WAIT.as_secs())))
 }
 
+/// The error code of a refusal in any of the four shapes, when it is a short token of visible
+/// ASCII (RFC 6749 §5.2's charset, no spaces): what may be kept without keeping server prose.
+pub fn error_code(body: &[u8]) -> Option<String> {
+    let serde_json::Value::Object(o) = serde_json::from_slice(body).ok()? else {
+        return None;
+    };
+    ["error", "minorErrorCode", "error_code", "moduleCode"]
+        .iter()
+        .find_map(|k| match o.get(*k)? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+        .filter(|c| !c.is_empty() && c.len() <= 64 && c.bytes().all(|b| b.is_ascii_graphic()))
+}
+
 /// `HTTP 400 Bad Request: invalid_grant: Invalid refresh token`, from any of the four error
 /// shapes providers use: RFC 6749, VMware Cloud Director, Huawei, VMware Cloud Services. Each
 /// value is scrubbed of `secrets` whole, then made printable and cut short.

@@ -7,7 +7,7 @@ pub mod error_body;
 use crate::error::{Error, Result};
 use crate::sensitive::Secret;
 use crate::urlpolicy::{check_url, host};
-use error_body::{describe_error, retry_after};
+use error_body::{describe_error, error_code, retry_after};
 use std::io::Read;
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
@@ -232,9 +232,10 @@ impl Http {
             &body,
             &scrub.iter().collect::<Vec<_>>(),
         );
+        let error = Error::op(msg).with_server(status.as_u16(), error_code(&body));
         match status.as_u16() {
-            429 | 502..=504 => Attempt::Retry(Error::op(msg), retry_after.unwrap_or(backoff)),
-            _ => Attempt::Done(Err(Error::op(msg))),
+            429 | 502..=504 => Attempt::Retry(error, retry_after.unwrap_or(backoff)),
+            _ => Attempt::Done(Err(error)),
         }
     }
 }

@@ -41,11 +41,20 @@ pub fn private_file_permissions() -> Option<fs::Permissions> {
     Some(fs::Permissions::from_mode(FILE_MODE))
 }
 
-/// Opens an existing file for reading; a symlink in its place is an error, never followed.
+/// Opens an existing file for reading; a symlink in its place is an error, never followed, and
+/// a FIFO or device does not block the open (`O_NONBLOCK`; [`trust_problem`] then refuses it).
 pub fn open_nofollow(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
+        .open(path)
+}
+
+/// Opens a directory itself, not what a symlink in its place points to, to check it.
+pub fn open_dir_nofollow(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_DIRECTORY)
         .open(path)
 }
 
@@ -57,8 +66,63 @@ pub fn open_lock_file(path: &Path) -> io::Result<File> {
         .create(true)
         .truncate(false)
         .mode(FILE_MODE)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
         .open(path)
+}
+
+/// Who may own a file tokex trusts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// The user alone: what tokex writes itself (the cache, its locks).
+    User,
+    /// The user or the administrator (root): what the user or the system configured (the
+    /// config, a `ca_file`).
+    UserOrAdmin,
+}
+
+/// Why the opened `file` (a regular file or a directory) must not be trusted: another kind of
+/// file, another user's, or writable by group or others (a sticky directory such as /tmp
+/// excepted when `Owner::UserOrAdmin`, for nobody can replace another's file there). Checked on
+/// the descriptor, so what is checked is what is read.
+pub fn trust_problem(file: &File, owner: Owner) -> io::Result<Option<String>> {
+    let meta = file.metadata()?;
+    let kind = meta.file_type();
+    if !kind.is_file() && !kind.is_dir() {
+        return Ok(Some("is not a regular file".into()));
+    }
+    let uid = meta.uid();
+    if uid != current_uid() && !(owner == Owner::UserOrAdmin && uid == 0) {
+        return Ok(Some(format!("is owned by another user (uid {uid})")));
+    }
+    let mode = meta.mode() & 0o7777;
+    let sticky_dir = kind.is_dir() && mode & libc::S_ISVTX as u32 != 0;
+    if mode & 0o022 != 0 && !(owner == Owner::UserOrAdmin && sticky_dir) {
+        return Ok(Some(format!(
+            "is writable by group or others (mode {:04o}); run `chmod go-w` on it",
+            mode & 0o777
+        )));
+    }
+    Ok(None)
+}
+
+/// Stops other processes of the same user from reading this one's memory and environment
+/// through /proc or ptrace (Linux: not dumpable), and keeps a crash from writing a core file
+/// that holds a secret (everywhere: `RLIMIT_CORE` 0).
+/// Only the soft limit is lowered: a command `tokex exec` becomes may raise it again.
+pub fn harden_process() {
+    let mut core = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit read and write the struct passed; prctl takes plain integers.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_CORE, &mut core) == 0 {
+            core.rlim_cur = 0;
+            libc::setrlimit(libc::RLIMIT_CORE, &core);
+        }
+        #[cfg(target_os = "linux")]
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
 }
 
 /// Why a user's own secret file must not be trusted (readable by others, someone else's), with

@@ -3,7 +3,9 @@
 //! runs the command and exits with its code; helper entry points are hard links or copies
 //! (symlinks need a privilege most users lack).
 
-use std::ffi::c_void;
+mod acl;
+use acl::restrict_to_user;
+pub use acl::{Owner, trust_problem};
 use std::fs::{self, File, Metadata, OpenOptions};
 use std::io;
 use std::os::windows::ffi::OsStrExt;
@@ -11,19 +13,10 @@ use std::os::windows::fs::OpenOptionsExt;
 use std::os::windows::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command};
-use windows_sys::Win32::Foundation::{CloseHandle, ERROR_SUCCESS, HANDLE, LocalFree};
-use windows_sys::Win32::Security::Authorization::{
-    ConvertSidToStringSidW, ConvertStringSecurityDescriptorToSecurityDescriptorW, SDDL_REVISION_1,
-    SE_FILE_OBJECT, SetNamedSecurityInfoW,
+use windows_sys::Win32::Storage::FileSystem::{
+    FILE_FLAG_BACKUP_SEMANTICS, FILE_FLAG_OPEN_REPARSE_POINT,
 };
-use windows_sys::Win32::Security::{
-    ACL, DACL_SECURITY_INFORMATION, GetSecurityDescriptorDacl, GetTokenInformation,
-    PROTECTED_DACL_SECURITY_INFORMATION, PSECURITY_DESCRIPTOR, TOKEN_QUERY, TOKEN_USER, TokenUser,
-};
-use windows_sys::Win32::Storage::FileSystem::FILE_FLAG_OPEN_REPARSE_POINT;
-use windows_sys::Win32::System::Threading::{
-    CREATE_NEW_PROCESS_GROUP, DETACHED_PROCESS, GetCurrentProcess, OpenProcessToken,
-};
+use windows_sys::Win32::System::Threading::{CREATE_NEW_PROCESS_GROUP, DETACHED_PROCESS};
 
 /// Creates `dir` and its missing parents; [`check_private_dir`], which always follows, gives the
 /// last one the ACL that admits the user alone.
@@ -57,6 +50,22 @@ pub fn open_nofollow(path: &Path) -> io::Result<File> {
         path,
     )
 }
+
+/// Opens a directory itself (a junction or symlink in its place is opened as itself and
+/// refused), to check it.
+pub fn open_dir_nofollow(path: &Path) -> io::Result<File> {
+    refuse_link(
+        OpenOptions::new()
+            .read(true)
+            .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS)
+            .open(path)?,
+        path,
+    )
+}
+
+/// Windows writes no core files of its own (a crash report is Windows Error Reporting's, and
+/// only an administrator's debugger reads another process's memory): nothing to do.
+pub fn harden_process() {}
 
 /// Opens (creating) the file whose OS lock serialises a profile's exchanges.
 pub fn open_lock_file(path: &Path) -> io::Result<File> {
@@ -170,103 +179,6 @@ pub fn path_hint(dir: &Path) -> String {
     )
 }
 
-/// Gives `path` a protected ACL (nothing inherited from its parents) granting full access to
-/// the current user and SYSTEM only, inherited by everything created inside.
-fn restrict_to_user(path: &Path) -> io::Result<()> {
-    let sid = current_user_sid()?;
-    let sddl = wide(format!("D:P(A;OICI;FA;;;{sid})(A;OICI;FA;;;SY)").as_ref());
-    let mut descriptor: PSECURITY_DESCRIPTOR = std::ptr::null_mut();
-    // SAFETY: `sddl` is a NUL-terminated UTF-16 string; on success the descriptor is allocated
-    // by the call and freed below with LocalFree.
-    let ok = unsafe {
-        ConvertStringSecurityDescriptorToSecurityDescriptorW(
-            sddl.as_ptr(),
-            SDDL_REVISION_1,
-            &mut descriptor,
-            std::ptr::null_mut(),
-        )
-    };
-    if ok == 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let result = (|| {
-        let (mut present, mut defaulted) = (0, 0);
-        let mut dacl: *mut ACL = std::ptr::null_mut();
-        // SAFETY: `descriptor` is the valid descriptor made above; the DACL pointer points into it.
-        if unsafe { GetSecurityDescriptorDacl(descriptor, &mut present, &mut dacl, &mut defaulted) }
-            == 0
-        {
-            return Err(io::Error::last_os_error());
-        }
-        let name = wide(path.as_os_str());
-        // SAFETY: `name` is NUL-terminated; `dacl` stays valid while `descriptor` lives.
-        let status = unsafe {
-            SetNamedSecurityInfoW(
-                name.as_ptr(),
-                SE_FILE_OBJECT,
-                DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                dacl,
-                std::ptr::null(),
-            )
-        };
-        if status != ERROR_SUCCESS {
-            return Err(io::Error::from_raw_os_error(status as i32));
-        }
-        Ok(())
-    })();
-    // SAFETY: allocated by ConvertStringSecurityDescriptorToSecurityDescriptorW.
-    unsafe { LocalFree(descriptor) };
-    result
-}
-
-/// The current user's SID as text (`S-1-5-21-…`).
-fn current_user_sid() -> io::Result<String> {
-    let mut token: HANDLE = std::ptr::null_mut();
-    // SAFETY: the pseudo-handle of this process; `token` receives a handle closed below.
-    if unsafe { OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &mut token) } == 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let result = (|| {
-        // TOKEN_USER plus its SID: 256 bytes hold the largest SID (68 bytes) with room to spare;
-        // u64 elements keep the buffer aligned for the struct.
-        let mut buf = [0u64; 32];
-        let mut len = 0u32;
-        // SAFETY: `buf` is writable for the size given; `token` is open with TOKEN_QUERY.
-        let ok = unsafe {
-            GetTokenInformation(
-                token,
-                TokenUser,
-                buf.as_mut_ptr() as *mut c_void,
-                std::mem::size_of_val(&buf) as u32,
-                &mut len,
-            )
-        };
-        if ok == 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: the call filled `buf` with a TOKEN_USER whose SID pointer points into `buf`.
-        let sid = unsafe { (*(buf.as_ptr() as *const TOKEN_USER)).User.Sid };
-        let mut text: *mut u16 = std::ptr::null_mut();
-        // SAFETY: `sid` is valid (above); `text` is allocated by the call, freed with LocalFree.
-        if unsafe { ConvertSidToStringSidW(sid, &mut text) } == 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `text` is a NUL-terminated UTF-16 string from the call above.
-        let s = unsafe {
-            let len = (0..).take_while(|&i| *text.add(i) != 0).count();
-            String::from_utf16_lossy(std::slice::from_raw_parts(text, len))
-        };
-        // SAFETY: allocated by ConvertSidToStringSidW.
-        unsafe { LocalFree(text as *mut c_void) };
-        Ok(s)
-    })();
-    // SAFETY: opened above.
-    unsafe { CloseHandle(token) };
-    result
-}
-
 fn wide(s: &std::ffi::OsStr) -> Vec<u16> {
     s.encode_wide().chain(std::iter::once(0)).collect()
 }
@@ -297,77 +209,6 @@ pub fn spawn_detached(mut cmd: Command) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use windows_sys::Win32::Security::Authorization::{
-        ConvertSecurityDescriptorToStringSecurityDescriptorW, GetNamedSecurityInfoW,
-    };
-
-    /// The DACL of `path` in SDDL.
-    fn dacl(path: &Path) -> String {
-        let name = wide(path.as_os_str());
-        let mut descriptor: PSECURITY_DESCRIPTOR = std::ptr::null_mut();
-        // SAFETY: out-pointers to locals; the descriptor is freed below.
-        let status = unsafe {
-            GetNamedSecurityInfoW(
-                name.as_ptr(),
-                SE_FILE_OBJECT,
-                DACL_SECURITY_INFORMATION,
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                &mut descriptor,
-            )
-        };
-        assert_eq!(status, ERROR_SUCCESS);
-        let mut text: *mut u16 = std::ptr::null_mut();
-        // SAFETY: `descriptor` is valid; `text` is allocated by the call.
-        let ok = unsafe {
-            ConvertSecurityDescriptorToStringSecurityDescriptorW(
-                descriptor,
-                SDDL_REVISION_1,
-                DACL_SECURITY_INFORMATION,
-                &mut text,
-                std::ptr::null_mut(),
-            )
-        };
-        assert_ne!(ok, 0);
-        // SAFETY: NUL-terminated UTF-16 from the call; both freed once read.
-        unsafe {
-            let len = (0..).take_while(|&i| *text.add(i) != 0).count();
-            let s = String::from_utf16_lossy(std::slice::from_raw_parts(text, len));
-            LocalFree(text as *mut c_void);
-            LocalFree(descriptor);
-            s
-        }
-    }
-
-    #[test]
-    fn a_private_dir_admits_the_user_and_system_alone_and_its_files_inherit_that() {
-        let d = tempfile::tempdir().unwrap();
-        let dir = d.path().join("cache");
-        create_private_dir(&dir).unwrap();
-        if under_wine() {
-            // Wine keeps Unix modes, not ACLs, on a Linux file system: the call succeeds there and
-            // changes nothing to read back. The Windows runner in .github/workflows checks it.
-            eprintln!("under Wine: the ACL itself is checked on real Windows only");
-            return;
-        }
-        let sid = current_user_sid().unwrap();
-        assert!(sid.starts_with("S-1-"), "{sid}");
-        let acl = dacl(&dir);
-        // Protected: nothing inherited from the parent, such as Users or Everyone.
-        assert!(acl.starts_with("D:P"), "{acl}");
-        assert!(acl.contains(&sid), "{acl}");
-        for other in [";WD)", ";BU)", ";AU)", ";IU)"] {
-            assert!(!acl.contains(other), "{other} in {acl}");
-        }
-        std::fs::write(dir.join("p.json"), b"{}").unwrap();
-        let file = dacl(&dir.join("p.json"));
-        assert!(file.contains(&sid), "{file}");
-        for other in [";WD)", ";BU)", ";AU)", ";IU)"] {
-            assert!(!file.contains(other), "{other} in {file}");
-        }
-    }
 
     #[test]
     fn the_lock_is_exclusive_between_handles() {
