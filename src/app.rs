@@ -24,6 +24,8 @@ pub struct Setup {
 impl Setup {
     /// `TOKEX_CONFIG`, `TOKEX_CACHE_DIR`, the OS store, warnings on stderr.
     pub fn from_env() -> Result<Setup> {
+        // Checked here, where a failure can be said; the cache itself ignores a relative one.
+        crate::config::env_path("TOKEX_CACHE_DIR")?;
         Ok(Setup {
             config_path: Config::default_path()?,
             cache: Cache::locate(),

@@ -75,6 +75,8 @@ impl Cache {
         let dir = std::env::var_os("TOKEX_CACHE_DIR")
             .filter(|d| !d.is_empty())
             .map(PathBuf::from)
+            // Relative: no cache at all (the engine refuses it with a message).
+            .filter(|d| d.is_absolute())
             .or_else(|| {
                 directories::ProjectDirs::from("", "", "tokex").map(|d| d.cache_dir().to_path_buf())
             });

@@ -86,7 +86,7 @@ pub fn open_nofollow(path: &Path) -> io::Result<File> {
     platform::open_nofollow(path)
 }
 
-pub use platform::Owner;
+pub use platform::{Owner, open_dir_nofollow};
 
 /// Opens a file that decides which token is served or where a secret goes, for reading: it is
 /// used only if it and its directory are regular, owned as `owner` says and writable by nobody

@@ -96,11 +96,17 @@ impl Target {
         })
     }
 
-    /// How specific `pattern` is for this target, or `None` if it does not match.
+    /// How specific `pattern` is for this target, or `None` if it does not match. A token goes
+    /// only to https: a pattern without a scheme means https for a URL (git, cargo, Bazel) and
+    /// the host itself for a bare host (docker, terraform, whose targets carry no scheme), and
+    /// plain http matches only a pattern that names `http://` for a loopback host.
     fn score(&self, pattern: &Target) -> Option<(usize, bool, bool)> {
-        if let (Some(p), Some(t)) = (&pattern.scheme, &self.scheme)
-            && p != t
-        {
+        let scheme_ok = match (self.scheme.as_deref(), pattern.scheme.as_deref()) {
+            (Some("https") | None, None | Some("https")) => true,
+            (Some("http") | None, Some("http")) => is_loopback_host(&self.host),
+            _ => false,
+        };
+        if !scheme_ok {
             return None;
         }
         if pattern.host != self.host {
@@ -147,6 +153,20 @@ fn split_port(authority: &str) -> Option<(&str, Option<u16>)> {
         Some((h, p)) => Some((h, Some(p.parse().ok()?))),
         None => Some((authority, None)),
     }
+}
+
+/// `localhost`, `127.0.0.0/8` or `[::1]`: hosts whose traffic never leaves the machine.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+        || host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .and_then(|h| h.parse::<std::net::Ipv6Addr>().ok())
+            .is_some_and(|ip| ip.is_loopback())
 }
 
 fn clip(s: &str) -> String {
@@ -213,11 +233,22 @@ impl Target {
     }
 }
 
-/// Checks one `match` entry when a profile is loaded or added.
+/// Checks one `match` entry when a profile is loaded or added: a host or URL whose scheme, if
+/// any, is `https`, or `http` for a loopback host (nothing else would ever be served).
 pub fn check_pattern(pattern: &str) -> std::result::Result<(), String> {
-    Target::parse(pattern)
-        .map(|_| ())
-        .map_err(|e| e.message().to_string())
+    let t = Target::parse(pattern).map_err(|e| e.message().to_string())?;
+    match t.scheme.as_deref() {
+        None | Some("https") => Ok(()),
+        Some("http") if is_loopback_host(&t.host) => Ok(()),
+        Some("http") => Err(format!(
+            "{}: tokens are sent over plain http only to loopback hosts; use https://",
+            clip(pattern)
+        )),
+        Some(other) => Err(format!(
+            "{}: scheme {other:?} is not served; use https:// or a bare host",
+            clip(pattern)
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -293,6 +324,35 @@ mod tests {
             e.contains("alice and bob both match https://git.example.com"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_token_goes_to_https_unless_a_loopback_pattern_names_http() {
+        let c = profiles(&[
+            ("bare", &["git.example.com"], None),
+            ("local", &["http://127.0.0.1:8080", "localhost:5000"], None),
+        ]);
+        let p = |s| Target::parse(s).unwrap();
+        assert_eq!(pick(&c, p("https://git.example.com/x")), Some("bare"));
+        assert_eq!(pick(&c, p("git.example.com")), Some("bare"));
+        for refused in [
+            "http://git.example.com/x",
+            "ftp://git.example.com",
+            "ssh://git.example.com",
+            // Loopback, but no pattern names http:// for it.
+            "http://localhost:5000",
+        ] {
+            assert_eq!(pick(&c, p(refused)), None, "{refused}");
+        }
+        assert_eq!(pick(&c, p("http://127.0.0.1:8080/repo")), Some("local"));
+        assert_eq!(pick(&c, p("127.0.0.1:8080")), Some("local"));
+        assert_eq!(pick(&c, p("https://localhost:5000/v2/")), Some("local"));
+        assert!(check_pattern("http://[::1]:9/x").is_ok());
+        assert!(check_pattern("http://localhost").is_ok());
+        let e = check_pattern("http://git.example.com").unwrap_err();
+        assert!(e.contains("only to loopback"), "{e}");
+        assert!(check_pattern("ftp://git.example.com").is_err());
+        assert!(check_pattern("http://127.0.0.1.evil.example").is_err());
     }
 
     #[test]

@@ -4,10 +4,14 @@
 
 use super::{Config, Profile, StoreName, check_name};
 use crate::error::{Error, Result, ResultExt};
+use crate::fsutil;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;
+
+/// Far more than any real config; more is refused rather than read.
+const MAX_CONFIG: u64 = 1024 * 1024;
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -28,19 +32,18 @@ struct Defaults {
 impl Config {
     /// Reads the file; a missing file is an empty config, anything malformed is an error that
     /// names the line and the key.
+    /// The file decides where secrets go and which commands run, so it is trusted as ssh trusts
+    /// its config: it and its directory must belong to the user (or root) and be writable by
+    /// nobody else, checked on what was opened.
     pub fn load(path: &Path) -> Result<Config> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Config {
-                    path: path.to_path_buf(),
-                    exists: false,
-                    profiles: BTreeMap::new(),
-                });
-            }
-            Err(e) => return Err(Error::usage(format!("config {}: {e}", path.display()))),
-        };
-        Self::parse(path, &text)
+        match read_trusted(path)? {
+            Some(text) => Self::parse(path, &text),
+            None => Ok(Config {
+                path: path.to_path_buf(),
+                exists: false,
+                profiles: BTreeMap::new(),
+            }),
+        }
     }
 
     pub fn parse(path: &Path, text: &str) -> Result<Config> {
@@ -74,6 +77,23 @@ impl Config {
             profiles,
         })
     }
+}
+
+/// The file's text, `None` when there is none; refused unless it passes [`fsutil::open_trusted`].
+fn read_trusted(path: &Path) -> Result<Option<String>> {
+    let opened = fsutil::open_trusted(path, fsutil::Owner::UserOrAdmin)
+        .and_then(|f| fsutil::read_limited(f, MAX_CONFIG));
+    let bytes = match opened {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Err(Error::usage(format!("config refused: {e}")));
+        }
+        Err(e) => return Err(Error::op(format!("config {}: {e}", path.display()))),
+    };
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| Error::usage(format!("config {}: not UTF-8", path.display())))
 }
 
 /// Adds `[profiles.NAME]` to the file, leaving everything else in it as it was.
@@ -164,11 +184,7 @@ pub fn remove_profile(path: &Path, name: &str) -> Result<()> {
 }
 
 fn edit(path: &Path, change: impl FnOnce(&mut toml_edit::DocumentMut) -> Result<()>) -> Result<()> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(Error::usage(format!("config {}: {e}", path.display()))),
-    };
+    let text = read_trusted(path)?.unwrap_or_default();
     // Refuse to rewrite a file that would not load: the user's broken edit stays theirs to fix.
     Config::parse(path, &text)?;
     let mut doc = toml_edit::DocumentMut::from_str(&text)
@@ -279,5 +295,30 @@ access_key_id = "AKEXAMPLE"
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("# keep") && !text.contains("new"), "{text}");
         assert!(remove_profile(&path, "new").is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_config_others_may_write_is_refused_with_the_fix() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("config.toml");
+        std::fs::write(&path, "[profiles.p]\nprovider = \"vmware-csp\"\n").unwrap();
+        let mode = |p: &Path, m| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m));
+        mode(&path, 0o644).unwrap();
+        assert!(Config::load(&path).unwrap().profiles.contains_key("p"));
+        mode(&path, 0o664).unwrap();
+        let e = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("config refused") && e.contains("chmod go-w"),
+            "{e}"
+        );
+        let e = remove_profile(&path, "p").unwrap_err().to_string();
+        assert!(e.contains("config refused"), "{e}");
+        mode(&path, 0o600).unwrap();
+        mode(d.path(), 0o777).unwrap();
+        let e = Config::load(&path).unwrap_err().to_string();
+        assert!(e.contains("writable by group or others"), "{e}");
+        mode(d.path(), 0o700).unwrap();
     }
 }

@@ -24,10 +24,26 @@ pub struct Config {
     pub profiles: BTreeMap<String, Profile>,
 }
 
+/// A path from the environment variable `var`, which must be absolute: a relative one would be
+/// resolved in whatever directory the caller runs in (git runs helpers in the repository, so a
+/// cloned repository could supply the file).
+pub fn env_path(var: &str) -> Result<Option<PathBuf>> {
+    match std::env::var_os(var)
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+    {
+        Some(p) if !p.is_absolute() => Err(Error::usage(format!(
+            "{var} must be an absolute path, not {:?}",
+            crate::printable::printable(&p.to_string_lossy(), 100)
+        ))),
+        p => Ok(p),
+    }
+}
+
 impl Config {
     pub fn default_path() -> Result<PathBuf> {
-        if let Some(p) = std::env::var_os("TOKEX_CONFIG").filter(|p| !p.is_empty()) {
-            return Ok(PathBuf::from(p));
+        if let Some(p) = env_path("TOKEX_CONFIG")? {
+            return Ok(p);
         }
         directories::ProjectDirs::from("", "", "tokex")
             .map(|d| d.config_dir().join("config.toml"))

@@ -314,6 +314,17 @@ impl Profile {
             crate::duration::parse(ahead)
                 .map_err(|e| Error::usage(format!("`refresh_ahead`: {e}")))?;
         }
+        for (field, value) in [
+            ("secret_file", &self.secret_file),
+            ("ca_file", &self.ca_file),
+        ] {
+            if value
+                .as_deref()
+                .is_some_and(|v| !std::path::Path::new(v).is_absolute())
+            {
+                return Err(Error::usage(format!("`{field}` must be an absolute path")));
+            }
+        }
         for m in &self.matches {
             crate::matching::check_pattern(m).map_err(|e| Error::usage(format!("`match`: {e}")))?;
         }

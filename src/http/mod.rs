@@ -67,8 +67,10 @@ impl Http {
             builder = builder.tls_certs_only(std::iter::empty());
         }
         if let Some(path) = settings.ca_file {
-            let pem =
-                std::fs::read(path).map_err(|e| Error::usage(format!("ca_file {path}: {e}")))?;
+            // It decides whom a secret is sent to: trusted only as the config is.
+            let pem = crate::fsutil::open_trusted(path.as_ref(), crate::fsutil::Owner::UserOrAdmin)
+                .and_then(|f| crate::fsutil::read_limited(f, MAX_BODY))
+                .map_err(|e| Error::usage(format!("ca_file {path}: {e}")))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
                 .map_err(|e| Error::usage(format!("ca_file {path}: not a PEM bundle: {e}")))?;
             if certs.is_empty() {

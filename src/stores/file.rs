@@ -75,6 +75,11 @@ fn read(path: &Path) -> Result<Secret> {
     let meta = file
         .metadata()
         .map_err(|e| Error::op(format!("secret_file {shown}: {e}")))?;
+    // Whoever may replace the file in its directory decides the secret too.
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    crate::fsutil::open_dir_nofollow(dir)
+        .and_then(|d| crate::fsutil::check_trusted(&d, dir, crate::fsutil::Owner::UserOrAdmin))
+        .map_err(|e| Error::usage(format!("secret_file {shown}: {e}")))?;
     if let Some(problem) = crate::platform::secret_file_problem(&shown.to_string(), &meta) {
         return Err(Error::usage(format!("secret_file {shown} {problem}")));
     }
