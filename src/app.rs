@@ -143,7 +143,12 @@ pub fn run(cli: Cli, setup: Setup, io: &mut Io) -> Result<()> {
             command,
         } => exec::serve(&name, &vars, min_valid, &command, &setup.broker()?),
         Command::Demo => crate::demo::run(),
-        Command::RefreshAhead { name } => setup.broker()?.refresh_in_background(&name),
+        Command::RefreshAhead { name } => {
+            // A daemon holds nothing of the caller's: a CI step or `make` waiting for EOF on a
+            // pipe it passed down must not wait for this process too.
+            crate::platform::close_inherited_descriptors();
+            setup.broker()?.refresh_in_background(&name)
+        }
     }
 }
 

@@ -313,12 +313,38 @@ fn browser_flow_checks_pkce_state_and_the_exact_redirect() {
     assert_eq!(exchange.form_value("redirect_uri"), Some(redirect));
     let auth = &idp.to("/auth")[0];
     assert!(
-        auth.target.contains("scope=openid+offline_access+groups"),
+        auth.target.contains("scope=openid+offline_access+groups")
+            && auth.target.contains("&prompt=consent"),
         "{}",
         auth.target
     );
     assert_eq!(env.ok(&["token", &n]), "at-1\n");
     assert_eq!(env.ok(&["token", &n, "--refresh"]), "at-2\n");
+}
+
+#[test]
+fn without_the_consent_prompt_a_spec_following_provider_grants_no_refresh_token() {
+    // consent_prompt = false: the provider drops offline_access (OIDC Core §11), and the
+    // message says what was asked and what was granted, and stores nothing.
+    let idp = Idp::start();
+    let mut env = Env::keyutils();
+    let _log = browser(&mut env);
+    let n = name("consent");
+    added(&env, &idp, &n, "authorization_code", &[]);
+    let text = std::fs::read_to_string(env.config()).unwrap();
+    env.write_config(&text.replace(
+        "grant = \"authorization_code\"",
+        "grant = \"authorization_code\"\nconsent_prompt = false",
+    ));
+    let out = env.run(&["login", &n], "");
+    refused(
+        &env,
+        &n,
+        &out,
+        1,
+        "issued no refresh token, so tokex could not renew the sign-in: asked for scope \"openid offline_access\", it granted \"openid\"; allow refresh tokens (offline access) for this client at the provider; nothing was stored",
+    );
+    assert!(!idp.to("/auth")[0].target.contains("prompt="));
 }
 
 #[test]

@@ -164,7 +164,9 @@ fn revoke_tokens(
     let secret = match store.get(name) {
         Ok(s) => s,
         // Nothing stored: no refresh token to revoke, and no client secret to authenticate with.
-        Err(_) => return Ok(Vec::new()),
+        Err(e) if e.is_not_found() => return Ok(Vec::new()),
+        // Unreadable is not absent: deleting it now would leave a live refresh token behind.
+        Err(e) => return Err(e.context("reading the stored secret to revoke it")),
     };
     let key = key(name, profile);
     let profile = super::signin::resolved(profile)?;

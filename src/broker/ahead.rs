@@ -44,6 +44,14 @@ pub(super) fn on_hit(cache: &Cache, name: &str, profile: &Profile, token: &Token
         });
         return;
     }
+    if crate::stores::may_prompt(profile) {
+        crate::log::debug(|| {
+            format!(
+                "{name}: no background refresh: reading its secret may prompt (pass, secret_command); a caller renews it when it is due"
+            )
+        });
+        return;
+    }
     // Held: an exchange or a background refresh is under way and will replace the token.
     if cache.lock_if_free(name).is_none() {
         return;
@@ -81,9 +89,12 @@ pub(super) fn run(broker: &Broker, name: &str) -> Result<()> {
         // Renewed meanwhile, or gone (logged out, expired): the next caller decides.
         _ => return Ok(()),
     }
+    if crate::stores::may_prompt(profile) {
+        return Ok(());
+    }
     let store = broker.store(name, profile)?;
     if !store.describe().quiet_read {
-        // A store that may prompt (a `secret_command`) is read only where a user can answer.
+        // A store that may prompt is read only where a user can answer.
         return Ok(());
     }
     match broker.renew(name, profile, &*store, &key) {

@@ -8,7 +8,7 @@ use crate::config::{Discovered, Endpoint, Grant, Profile, ProviderId};
 use crate::error::{Error, Result, ResultExt};
 use crate::http::Http;
 use crate::providers::oidc::{self, DeviceAuthorization, Poll};
-use crate::providers::response::parse_as;
+use crate::providers::response::{granted_scope, parse_as};
 use crate::signin::{browser, pkce, redirect};
 use crate::stores::{Description, Store};
 use crate::token::Token;
@@ -122,12 +122,24 @@ fn keep(
     profile: &Profile,
     store: &dyn Store,
     source: Description,
-    mut token: Token,
+    (mut token, granted): (Token, Option<String>),
 ) -> Result<LoggedIn> {
     let refresh = token.refresh_token.take().ok_or_else(|| {
-        Error::op(
-            "the identity provider issued no refresh token, so tokex could not renew the sign-in (ask for `offline_access` in --scope, or allow refresh tokens for the client); nothing was stored",
-        )
+        let asked = profile.signin_scope();
+        let granted = granted
+            .as_deref()
+            .map_or("did not say which scope it granted".to_string(), |g| {
+                format!("granted \"{}\"", crate::printable::printable(g, 200))
+            });
+        let hint = if asked.split_ascii_whitespace().any(|s| s == "offline_access") {
+            "allow refresh tokens (offline access) for this client at the provider"
+        } else {
+            "add `offline_access` to the profile's `scope`"
+        };
+        Error::op(format!(
+            "the identity provider issued no refresh token, so tokex could not renew the sign-in: asked for scope \"{}\", it {granted}; {hint}; nothing was stored",
+            crate::printable::printable(asked, 200)
+        ))
         .for_profile(name)
     })?;
     store.set(name, &refresh).for_profile(name)?;
@@ -140,14 +152,19 @@ fn keep(
 }
 
 /// RFC 8628: show the code, then poll at the server's pace until the user is done.
-fn device(http: &Http, p: &Profile, how: SignIn, tell: &mut dyn FnMut(&str)) -> Result<Token> {
+fn device(
+    http: &Http,
+    p: &Profile,
+    how: SignIn,
+    tell: &mut dyn FnMut(&str),
+) -> Result<(Token, Option<String>)> {
     let answer = http.send_answer(&oidc::device_authorization_request(p)?, &[])?;
     let auth = DeviceAuthorization::parse(&answer)?;
+    let (uri, user_code, complete) = auth.shown();
     tell(&format!(
-        "to sign in, open {} and enter the code {}",
-        auth.verification_uri, auth.user_code
+        "to sign in, open {uri} and enter the code {user_code}"
     ));
-    if let Some(complete) = &auth.verification_uri_complete {
+    if let Some(complete) = complete {
         tell(&format!("or open {complete}"));
     }
     let mut wait = Duration::from_secs(auth.expires_in).min(MAX_DEVICE_WAIT);
@@ -160,6 +177,7 @@ fn device(http: &Http, p: &Profile, how: SignIn, tell: &mut dyn FnMut(&str)) -> 
     ));
     let deadline = Instant::now() + wait;
     let device_code = auth.device_code();
+    // Bounded: clamped above, and slow_down below, so every sum with an Instant fits.
     let mut interval = auth.interval();
     loop {
         let pause = Duration::from_secs(interval);
@@ -174,11 +192,12 @@ fn device(http: &Http, p: &Profile, how: SignIn, tell: &mut dyn FnMut(&str)) -> 
         let received = OffsetDateTime::now_utc();
         match oidc::poll_outcome(&answer, &[&device_code]) {
             Poll::Granted => {
-                return parse_as(&answer.body, received, &[&device_code], p.use_id_token);
+                let token = parse_as(&answer.body, received, &[&device_code], p.use_id_token)?;
+                return Ok((token, granted_scope(&answer.body)));
             }
             Poll::Pending => {}
             Poll::SlowDown => {
-                interval += oidc::SLOW_DOWN_SECS;
+                interval = (interval + oidc::SLOW_DOWN_SECS).min(oidc::MAX_INTERVAL_SECS);
                 crate::log::debug(|| format!("slow_down: polling every {interval}s"));
             }
             Poll::Stop(line) => return Err(Error::op(line)),
@@ -193,7 +212,7 @@ fn browser_code(
     p: &Profile,
     how: SignIn,
     tell: &mut dyn FnMut(&str),
-) -> Result<Token> {
+) -> Result<(Token, Option<String>)> {
     let listener = redirect::Listener::bind()?;
     let redirect_uri = listener.redirect_uri();
     let proof = pkce::new()?;
@@ -228,5 +247,6 @@ fn browser_code(
             answer.describe(&secrets)
         )));
     }
-    parse_as(&answer.body, received, &secrets, p.use_id_token)
+    let token = parse_as(&answer.body, received, &secrets, p.use_id_token)?;
+    Ok((token, granted_scope(&answer.body)))
 }

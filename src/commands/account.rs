@@ -94,9 +94,12 @@ pub fn logout(broker: &Broker, name: &str, revoke: bool, io: &mut Io) -> Result<
     if !done.revoked.is_empty() {
         io.say(&format!(
             "tokex: {name}: revoked at {}: {}",
-            profile
-                .endpoint(Endpoint::Revocation)
-                .unwrap_or("its revocation endpoint"),
+            crate::printable::printable(
+                profile
+                    .endpoint(Endpoint::Revocation)
+                    .unwrap_or("its revocation endpoint"),
+                2048
+            ),
             done.revoked.join(" and ")
         ));
     }
@@ -111,7 +114,12 @@ pub fn logout(broker: &Broker, name: &str, revoke: bool, io: &mut Io) -> Result<
             return Ok(());
         }
     };
-    if done.revoked.is_empty() {
+    if !revoke {
+        io.say(&format!(
+            "tokex: {name}: {what}; revocation skipped on request (--no-revoke): tokens already issued stay valid at {} until they expire",
+            profile.provider
+        ));
+    } else if done.revoked.is_empty() {
         io.say(&format!(
             "tokex: {name}: {what}; tokens already issued stay valid at {} until they expire (it offers no revocation to tokex)",
             profile.provider

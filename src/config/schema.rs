@@ -153,6 +153,10 @@ pub struct Profile {
     /// The kubectl exec plugin may run the sign-in itself when kubectl says it is interactive.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub interactive: bool,
+    /// A browser sign-in that asks for `offline_access` sends `prompt=consent`, as OpenID
+    /// Connect Core §11 requires for a refresh token; `false` for providers that reject it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent_prompt: Option<bool>,
     /// The issuer's endpoints as `profile add` discovered them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discovered: Option<Discovered>,
@@ -202,6 +206,7 @@ impl Profile {
             device_authorization_url: None,
             use_id_token: false,
             interactive: false,
+            consent_prompt: None,
             discovered: None,
             exec_env: Vec::new(),
             cargo_auth: None,
@@ -260,6 +265,7 @@ impl Profile {
                 "device_authorization_url",
                 "use_id_token",
                 "interactive",
+                "consent_prompt",
             ],
         };
         for (field, set) in self.provider_fields() {
@@ -338,7 +344,7 @@ impl Profile {
         Ok(())
     }
 
-    fn provider_fields(&self) -> [(&'static str, bool); 15] {
+    fn provider_fields(&self) -> [(&'static str, bool); 16] {
         [
             ("url", self.url.is_some()),
             ("tenant", self.tenant.is_some()),
@@ -358,6 +364,7 @@ impl Profile {
             ),
             ("use_id_token", self.use_id_token),
             ("interactive", self.interactive),
+            ("consent_prompt", self.consent_prompt.is_some()),
         ]
     }
 

@@ -109,6 +109,17 @@ impl Profile {
     pub fn signin_scope(&self) -> &str {
         self.scope.as_deref().unwrap_or(DEFAULT_SIGNIN_SCOPE)
     }
+
+    /// Whether a browser sign-in sends `prompt=consent`: when it asks for `offline_access`
+    /// (an OpenID Provider must otherwise ignore that scope, OIDC Core §11), unless the profile
+    /// says `consent_prompt = false`.
+    pub fn asks_consent(&self) -> bool {
+        self.consent_prompt != Some(false)
+            && self
+                .signin_scope()
+                .split_ascii_whitespace()
+                .any(|s| s == "offline_access")
+    }
 }
 
 /// The rules of an oauth2 profile's grant, endpoints and sign-in fields.
@@ -158,6 +169,11 @@ pub(super) fn validate(p: &Profile) -> Result<()> {
             "grant {} keeps the refresh token it signs in for in a secret store: drop `secret_env`, `secret_file` and `secret_command`",
             grant.name()
         )));
+    }
+    if p.consent_prompt.is_some() && grant != Grant::AuthorizationCode {
+        return Err(Error::usage(
+            "`consent_prompt` applies to the authorization_code grant (the browser sign-in)",
+        ));
     }
     if p.interactive && !grant.signs_in() {
         return Err(Error::usage(

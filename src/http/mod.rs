@@ -59,7 +59,16 @@ impl Http {
             // Only https goes through a proxy (HTTPS_PROXY, honouring NO_PROXY), where the proxy
             // sees a CONNECT tunnel; plain http is loopback-only and must not hand a secret to
             // a proxy in clear text, so HTTP_PROXY and ALL_PROXY are not used.
-            .no_proxy();
+            .no_proxy()
+            // `localhost` is loopback by definition (RFC 6761 §6.3), never a name to look up:
+            // where /etc/hosts lacks it, NSS or DNS could send a plain-http secret elsewhere.
+            .resolve_to_addrs(
+                "localhost",
+                &[
+                    (std::net::Ipv4Addr::LOCALHOST, 0).into(),
+                    (std::net::Ipv6Addr::LOCALHOST, 0).into(),
+                ],
+            );
         if let Some(proxy) = https_proxy()? {
             builder = builder.proxy(proxy);
         }

@@ -218,11 +218,40 @@ pub fn url_opener() -> Option<(&'static str, &'static [&'static str])> {
     desktop.then_some(("xdg-open", &[]))
 }
 
-/// Starts `cmd` in a process group of its own and does not wait: it outlives this process, and a
-/// signal to the caller's group (Ctrl-C in a terminal) does not reach it.
+/// Starts `cmd` as a daemon and does not wait: in a session of its own (no controlling
+/// terminal, so it can never prompt there, and a signal to the caller's group, Ctrl-C, does not
+/// reach it), with `/` as its working directory (it keeps no directory of the caller's busy).
+/// Its standard streams are the caller's to set; it closes any other descriptor it inherited
+/// itself, first thing ([`close_inherited_descriptors`]).
 pub fn spawn_detached(mut cmd: Command) -> io::Result<()> {
     use std::os::unix::process::CommandExt;
-    cmd.process_group(0).spawn().map(drop)
+    cmd.current_dir("/");
+    // SAFETY: setsid(2) is async-signal-safe and touches no memory of this process.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() == -1 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd.spawn().map(drop)
+}
+
+/// Closes every descriptor above 2 that this process inherited (std opens its own with
+/// close-on-exec, so at start-up any other is the caller's, a pipe it waits on, say).
+pub fn close_inherited_descriptors() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: close_range(2) on descriptors this process does not use; no memory involved.
+    if unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) } == 0 {
+        return;
+    }
+    // SAFETY: sysconf has no preconditions.
+    let max = unsafe { libc::sysconf(libc::_SC_OPEN_MAX) }.clamp(3, 65_536) as i32;
+    for fd in 3..max {
+        // SAFETY: as above; EBADF for descriptors that are not open.
+        unsafe { libc::close(fd) };
+    }
 }
 
 /// What std's start-up does before `main`, for a program that skips it (`#![no_main]`): fds 0-2

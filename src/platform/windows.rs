@@ -200,6 +200,10 @@ pub fn url_opener() -> Option<(&'static str, &'static [&'static str])> {
     Some(("rundll32", &["url.dll,FileProtocolHandler"]))
 }
 
+/// Windows hands a child only the handles it marks inheritable (std marks none but the
+/// standard streams): nothing to close.
+pub fn close_inherited_descriptors() {}
+
 /// Starts `cmd` detached from this console, in a process group of its own, and does not wait.
 pub fn spawn_detached(mut cmd: Command) -> io::Result<()> {
     let flags = DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP;

@@ -17,6 +17,8 @@ use zeroize::Zeroizing;
 pub const DEFAULT_INTERVAL_SECS: u64 = 5;
 /// RFC 8628 §3.5: `slow_down` adds 5 seconds to the interval, for this and later requests.
 pub const SLOW_DOWN_SECS: u64 = 5;
+/// The slowest tokex polls, whatever a server asks: a device code lives minutes, not hours.
+pub const MAX_INTERVAL_SECS: u64 = 60;
 
 /// `GET ISSUER/.well-known/openid-configuration`.
 pub fn discovery_request(issuer: &str) -> Result<Request> {
@@ -56,14 +58,16 @@ pub fn parse_discovery(body: &[u8], issuer: &str) -> Result<Discovered> {
     let same = |a: &str, b: &str| a.trim_end_matches('/') == b.trim_end_matches('/');
     if !same(&doc.issuer, issuer) {
         return Err(Error::op(format!(
-            "the discovery document names issuer {:?}, not {issuer:?} (use the issuer URL exactly as the provider states it)",
-            doc.issuer.chars().take(100).collect::<String>()
+            "the discovery document names issuer \"{}\", not \"{}\" (use the issuer URL exactly as the provider states it)",
+            crate::printable::printable(&doc.issuer, 100),
+            crate::printable::printable(issuer, 100)
         )));
     }
     let checked = |field: &str, v: Option<String>| -> Result<Option<String>> {
         match v {
+            // Kept in its serialised form: percent-encoded, nothing in it acts on a terminal.
             Some(u) => check_url(&u)
-                .map(|_| Some(u))
+                .map(|url| Some(url.as_str().to_string()))
                 .map_err(|e| e.context(format_args!("the discovery document's `{field}`"))),
             None => Ok(None),
         }
@@ -143,7 +147,10 @@ impl DeviceAuthorization {
                 }
             }
         }
-        if d.user_code.is_empty() || d.user_code.chars().any(char::is_control) {
+        if d.user_code.is_empty()
+            || d.user_code.len() > 64
+            || d.user_code.chars().any(crate::printable::is_unsafe)
+        {
             return Err(Error::op(
                 "the device authorization's user_code is unusable",
             ));
@@ -151,9 +158,28 @@ impl DeviceAuthorization {
         Ok(d)
     }
 
-    /// The polling interval in seconds: the server's, at least one second.
+    /// The polling interval in seconds: the server's, at least one second and at most
+    /// [`MAX_INTERVAL_SECS`].
     pub fn interval(&self) -> u64 {
-        self.interval.unwrap_or(DEFAULT_INTERVAL_SECS).max(1)
+        self.interval
+            .unwrap_or(DEFAULT_INTERVAL_SECS)
+            .clamp(1, MAX_INTERVAL_SECS)
+    }
+
+    /// What the user is shown: the serialised URLs (percent-encoded, so nothing in them acts on
+    /// a terminal) and the user code made printable.
+    pub fn shown(&self) -> (String, String, Option<String>) {
+        let url = |v: &str| {
+            reqwest::Url::parse(v).map_or_else(
+                |_| crate::printable::printable(v, crate::printable::LINE),
+                |u| crate::printable::printable(u.as_str(), 2048),
+            )
+        };
+        (
+            url(&self.verification_uri),
+            crate::printable::printable(&self.user_code, 64),
+            self.verification_uri_complete.as_deref().map(url),
+        )
     }
 
     pub fn device_code(&self) -> Secret {
@@ -224,6 +250,9 @@ pub fn authorization_url(
         .append_pair("state", state)
         .append_pair("code_challenge", code_challenge)
         .append_pair("code_challenge_method", "S256");
+    if profile.asks_consent() {
+        url.query_pairs_mut().append_pair("prompt", "consent");
+    }
     Ok(url)
 }
 

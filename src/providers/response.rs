@@ -109,6 +109,14 @@ pub fn parse_as(
     })
 }
 
+/// The scope a token answer says was granted (RFC 6749 §5.1), for messages.
+pub fn granted_scope(body: &[u8]) -> Option<String> {
+    match serde_json::from_slice::<Value>(body).ok()?.get("scope")? {
+        Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
 fn lifetime(o: &serde_json::Map<String, Value>, token: &str) -> Result<Duration> {
     let raw = if let Some(v) = o.get("expires_in").filter(|v| !v.is_null()) {
         let secs = number(v).ok_or_else(|| {

@@ -116,6 +116,16 @@ pub fn for_profile(profile: &Profile) -> Result<Arc<dyn Store>> {
     }
 }
 
+/// Whether reading `profile`'s secret may ask the user something (pass's gpg may start a
+/// pinentry; a `secret_command` may prompt): such a read happens only where a user is present,
+/// never in a background refresh. Decided from the profile alone, without opening anything.
+pub fn may_prompt(profile: &Profile) -> bool {
+    if profile.secret_command.is_some() {
+        return true;
+    }
+    !profile.own_source() && choice(profile.store).is_ok_and(|c| c.kind == StoreName::Pass)
+}
+
 /// The OS store `choice` names, opened once per process and choice (the Secret Service costs a
 /// D-Bus connection; the default kernel keyring, a test write). Keyed by the whole choice, not
 /// the kind alone: a store named by a profile is not tested as a default, and each one

@@ -33,6 +33,9 @@ pub struct State {
     pub last_poll: Option<(Instant, u64)>,
     pub callback: Option<Callback>,
     pub challenge: Option<String>,
+    /// The browser sign-in's grant of `offline_access`: as OpenID Connect Core §11 says, only
+    /// when the request also carried `prompt=consent` (what panva's oidc-provider does).
+    pub offline_granted: bool,
     pub redirect_uri: Option<String>,
     /// The refresh token the IdP accepts now; rotated on every use.
     pub refresh: u32,
@@ -235,6 +238,8 @@ fn authorize(st: &mut State, _req: &Request, query: &dyn Fn(&str) -> Option<Stri
             .push(format!("weak state {state:?} or challenge {challenge:?}"));
     }
     st.challenge = Some(challenge);
+    st.offline_granted = query("prompt").as_deref() == Some("consent")
+        && query("scope").is_some_and(|s| s.split(' ').any(|s| s == "offline_access"));
     st.redirect_uri = Some(redirect.clone());
     let back = match st.callback.clone().unwrap_or(Callback::Good) {
         Callback::Good => format!("{redirect}?code=code-1&state={state}"),
@@ -307,6 +312,16 @@ fn token(st: &mut State, req: &Request) -> Response {
                 st.violations
                     .push(format!("code exchange form {:?}", req.form()));
                 return oauth_error("invalid_grant");
+            }
+            if !st.offline_granted {
+                st.refresh += 1;
+                let n = st.refresh;
+                return Response::json(
+                    200,
+                    format!(
+                        r#"{{"access_token":"at-{n}","token_type":"Bearer","expires_in":300,"scope":"openid"}}"#
+                    ),
+                );
             }
             tokens(st)
         }

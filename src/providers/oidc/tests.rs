@@ -147,6 +147,27 @@ fn device_authorization_answers() {
 }
 
 #[test]
+fn a_hostile_device_answer_is_bounded_and_shown_harmlessly() {
+    let d = DeviceAuthorization::parse(&answer(
+        200,
+        r#"{"device_code":"d","user_code":"WDJB","verification_uri":"https://idp.example/\u001b]52;c;eA==\u0007\u202eevil","verification_uri_complete":"https://idp.example/d?c=\u001b[2K","expires_in":18446744073709551615,"interval":18446744073709551615}"#,
+    ))
+    .unwrap();
+    assert_eq!(d.interval(), MAX_INTERVAL_SECS);
+    let (uri, code, complete) = d.shown();
+    assert_eq!(uri, "https://idp.example/%1B]52;c;eA==%07%E2%80%AEevil");
+    assert_eq!(code, "WDJB");
+    assert_eq!(complete.unwrap(), "https://idp.example/d?c=%1B[2K");
+    let e = DeviceAuthorization::parse(&answer(
+        200,
+        r#"{"device_code":"d","user_code":"AB\u001b[2KCD","verification_uri":"https://idp.example/","expires_in":5}"#,
+    ))
+    .err()
+    .unwrap();
+    assert!(e.to_string().contains("user_code is unusable"), "{e}");
+}
+
+#[test]
 fn polls_are_classified_by_their_error_code() {
     let poll = |s, b| poll_outcome(&answer(s, b), &[]);
     assert_eq!(poll(200, r#"{"access_token":"a"}"#), Poll::Granted);
