@@ -115,6 +115,51 @@ fn a_rotated_refresh_token_is_written_back_through_pass() {
     assert_eq!(stdout(&store.pass(&["show", "tokex/p"], "")), "rt-3\n");
 }
 
+#[test]
+fn a_write_that_does_not_read_back_restores_the_previous_secret() {
+    // A `pass` first on PATH that garbles the next insert once armed: the rotated refresh token
+    // does not read back, and the user keeps the one they had rather than losing it.
+    let store = PassStore::new();
+    let shim = tempfile::tempdir().unwrap();
+    let armed = shim.path().join("armed");
+    let script = format!(
+        "#!/bin/sh\nif [ \"$1\" = insert ] && [ -e {0} ]; then rm {0}; {{ printf x; cat; }} | exec /usr/bin/pass \"$@\"; fi\nexec /usr/bin/pass \"$@\"\n",
+        path_str(&armed)
+    );
+    std::fs::write(shim.path().join("pass"), script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        shim.path().join("pass"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let fake = Fake::new(vec![
+        Response::json(200, r#"{"access_token":"a1","expires_in":3600}"#),
+        Response::json(
+            200,
+            r#"{"access_token":"a2","expires_in":3600,"refresh_token":"rt-2"}"#,
+        ),
+    ]);
+    let mut e = store.env();
+    e.set(
+        "PATH",
+        &format!("{}:/usr/local/bin:/usr/bin:/bin", path_str(shim.path())),
+    );
+    e.write_config(&profile(
+        "p",
+        &format!(
+            "provider = \"vcd\"\nurl = \"{}\"\ntenant = \"t\"",
+            fake.url()
+        ),
+    ));
+    e.login("p", "rt-1");
+    std::fs::write(&armed, "").unwrap();
+    let out = e.run(&["token", "p", "--refresh"], "");
+    assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!armed.exists(), "the garbling pass never ran");
+    assert_eq!(stdout(&store.pass(&["show", "tokex/p"], "")), "rt-1\n");
+}
+
 fn one_line_failure(e: &Env, args: &[&str], stdin: &str, code: i32, want: &str) {
     let out = e.run(args, stdin);
     let err = stderr(&out);

@@ -96,13 +96,12 @@ impl Listener {
 /// Serves one connection: `None` when it was not this sign-in's callback, else how the
 /// sign-in ends.
 fn serve(mut stream: TcpStream, state: &str) -> Option<Result<Secret>> {
-    let target = read_head(&mut stream)?;
-    let (path, query) = target.split_once('?').unwrap_or((target.as_str(), ""));
-    if path != "/" {
-        respond(&mut stream, 404, NOT_FOUND_PAGE);
-        return None;
-    }
-    match read_callback(query, state) {
+    let head = read_head(&mut stream)?;
+    match judge(&head, state)? {
+        Callback::NotFound => {
+            respond(&mut stream, 404, NOT_FOUND_PAGE);
+            None
+        }
         Callback::Stray(why) => {
             crate::log::debug(|| format!("sign-in listener: {why}; ignored"));
             respond(&mut stream, 400, STRAY_PAGE);
@@ -119,9 +118,9 @@ fn serve(mut stream: TcpStream, state: &str) -> Option<Result<Secret>> {
     }
 }
 
-/// The target of a `GET` whose whole head arrived within [`REQUEST_DEADLINE`] and
-/// [`MAX_HEAD`]; `None` for anything else (slow, long, not a GET), which is dropped.
-fn read_head(stream: &mut TcpStream) -> Option<String> {
+/// A request head that arrived whole within [`REQUEST_DEADLINE`] and [`MAX_HEAD`]; `None` for
+/// anything else (slow, long, cut off), which is dropped.
+fn read_head(stream: &mut TcpStream) -> Option<Vec<u8>> {
     stream.set_nonblocking(false).ok()?;
     let until = Instant::now() + REQUEST_DEADLINE;
     let mut head = Vec::with_capacity(1024);
@@ -138,16 +137,29 @@ fn read_head(stream: &mut TcpStream) -> Option<String> {
         }
     }
     let _ = stream.set_write_timeout(Some(REQUEST_DEADLINE));
+    Some(head)
+}
+
+/// What a request head means for the sign-in waiting for `state`: `None` for what is not an
+/// HTTP/1 `GET` (dropped unanswered). Pure, so it can be fuzzed.
+pub fn judge(head: &[u8], state: &str) -> Option<Callback> {
     let line = head.split(|b| *b == b'\n').next()?;
     let line = std::str::from_utf8(line).ok()?.trim_end_matches('\r');
     let mut parts = line.split(' ');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some("GET"), Some(target), Some(v)) if v.starts_with("HTTP/1.") => Some(target.into()),
-        _ => None,
+    let target = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("GET"), Some(target), Some(v), None) if v.starts_with("HTTP/1.") => target,
+        _ => return None,
+    };
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    if path != "/" {
+        return Some(Callback::NotFound);
     }
+    Some(read_callback(query, state))
 }
 
-enum Callback {
+pub enum Callback {
+    /// Another path (a browser's `/favicon.ico`).
+    NotFound,
     /// Not for this sign-in (no `state`, another one's): ignored.
     Stray(&'static str),
     /// This sign-in's callback: its code, or why the identity provider refused.

@@ -89,6 +89,9 @@ impl Store for Keyring {
 
     fn set(&self, account: &str, secret: &Secret) -> Result<()> {
         let entry = self.entry(account)?;
+        // What a failed write puts back: a rotation must never cost the user the credential
+        // they had.
+        let previous = entry.get_password().ok().map(Secret::new);
         entry
             .set_password(secret.expose())
             .map_err(|e| self.failed("writing the secret to", &e))?;
@@ -103,8 +106,15 @@ impl Store for Keyring {
             Err(e) => Err(self.failed("reading back from", &e)),
         };
         if checked.is_err() {
-            // Nothing half-written stays behind.
-            let _ = entry.delete_credential();
+            // Nothing half-written stays behind: the previous secret, or nothing.
+            match &previous {
+                Some(p) => {
+                    let _ = entry.set_password(p.expose());
+                }
+                None => {
+                    let _ = entry.delete_credential();
+                }
+            }
         }
         checked
     }

@@ -130,7 +130,7 @@ fn failed(what: &str, ran: &Ran) -> Error {
             .lines()
             .find(|l| !l.trim().is_empty())
             .unwrap_or("it failed");
-        line.chars().take(200).collect()
+        crate::printable::printable(line, crate::printable::LINE)
     };
     Error::op(format!("{what} pass: {why}"))
 }
@@ -179,6 +179,9 @@ impl Store for Pass {
 
     fn set(&self, account: &str, secret: &Secret) -> Result<()> {
         let name = entry(account);
+        // What a failed write puts back: a rotation must never cost the user the credential
+        // they had (an unreadable entry is overwritten, as `pass insert --force` would).
+        let previous = self.get(account).ok();
         let mut input = secret.expose().as_bytes().to_vec();
         input.push(b'\n');
         let written = pass(&["insert", "--multiline", "--force", &name], Some(&input));
@@ -190,8 +193,18 @@ impl Store for Pass {
         match check {
             Ok(back) if &back == secret => Ok(()),
             outcome => {
-                // Nothing half-written stays behind.
-                let _ = pass(&["rm", "--force", &name], None);
+                // Nothing half-written stays behind: the previous secret, or nothing.
+                match previous {
+                    Some(p) => {
+                        let mut old = p.expose().as_bytes().to_vec();
+                        old.push(b'\n');
+                        let _ = pass(&["insert", "--multiline", "--force", &name], Some(&old));
+                        zeroize::Zeroize::zeroize(&mut old);
+                    }
+                    None => {
+                        let _ = pass(&["rm", "--force", &name], None);
+                    }
+                }
                 Err(outcome.err().unwrap_or_else(|| {
                     Error::op(format!("pass did not read back {name} as written"))
                 }))

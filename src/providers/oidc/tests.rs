@@ -76,6 +76,8 @@ fn authorization_url_keeps_the_endpoints_query_and_asks_for_s256() {
         ("state", "st"),
         ("code_challenge", "ch"),
         ("code_challenge_method", "S256"),
+        // offline_access is asked for: OIDC Core §11 wants the consent prompt with it.
+        ("prompt", "consent"),
     ];
     let want: Vec<(String, String)> = want
         .iter()
@@ -83,6 +85,14 @@ fn authorization_url_keeps_the_endpoints_query_and_asks_for_s256() {
         .collect();
     assert_eq!(pairs, want);
     assert!(url.as_str().starts_with("https://idp.example/auth?"));
+    let mut p = profile();
+    p.consent_prompt = Some(false);
+    let url = authorization_url(&p, "http://127.0.0.1:5000/", "st", "ch").unwrap();
+    assert!(!url.as_str().contains("prompt="));
+    p.consent_prompt = None;
+    p.scope = Some("openid groups".into());
+    let url = authorization_url(&p, "http://127.0.0.1:5000/", "st", "ch").unwrap();
+    assert!(!url.as_str().contains("prompt="));
 }
 
 #[test]
