@@ -54,10 +54,19 @@ fn a_cache_entry_planted_by_another_user_is_never_served() {
     mode(&env.cache_dir(), 0o777);
     let out = tokex_as(&env, victim, &["token", "p"]);
     let err = stderr(&out);
-    assert!(err.contains("cache is writable by group or others (mode 0777)"), "{err}");
-    assert!(err.contains("cache hit after waiting for the lock"), "{err}");
+    assert!(
+        err.contains("cache is writable by group or others (mode 0777)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("cache hit after waiting for the lock"),
+        "{err}"
+    );
     assert_eq!(stdout(&out), "tok-2\n", "{err}");
-    let tightened = std::fs::metadata(env.cache_dir()).unwrap().permissions().mode();
+    let tightened = std::fs::metadata(env.cache_dir())
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(tightened & 0o777, 0o700);
 }
 

@@ -95,7 +95,8 @@ pub fn trust_problem(file: &File, owner: Owner) -> io::Result<Option<String>> {
         return Ok(Some(format!("is owned by another user (uid {uid})")));
     }
     let mode = meta.mode() & 0o7777;
-    let sticky_dir = kind.is_dir() && mode & libc::S_ISVTX as u32 != 0;
+    // S_ISVTX, the sticky bit (its libc type differs between Linux and macOS).
+    let sticky_dir = kind.is_dir() && mode & 0o1000 != 0;
     if mode & 0o022 != 0 && !(owner == Owner::UserOrAdmin && sticky_dir) {
         return Ok(Some(format!(
             "is writable by group or others (mode {:04o}); run `chmod go-w` on it",
