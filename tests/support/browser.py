@@ -3,6 +3,7 @@
 redirects as a browser does (to the identity provider's authorization endpoint, then back to
 tokex's loopback listener), records the final page, then tries that callback once more, which
 must find nothing listening. What it saw goes to $STANDIN_LOG as JSON."""
+import http.cookiejar
 import json
 import os
 import sys
@@ -19,7 +20,13 @@ class Follow(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-opener = urllib.request.build_opener(Follow, urllib.request.ProxyHandler({}))
+# Cookies kept across the redirects, as a browser keeps them (a real provider's interaction and
+# session cookies).
+opener = urllib.request.build_opener(
+    Follow,
+    urllib.request.ProxyHandler({}),
+    urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+)
 try:
     with opener.open(url, timeout=20) as r:
         seen["status"], seen["page"] = r.status, r.read().decode()
