@@ -97,7 +97,11 @@ fn a_certified_provider_grants_a_refresh_token_to_the_browser_sign_in() {
     signing_in(&provider, &mut env, "op");
     let out = env.run(&["login", "op", "--timeout", "60"], "");
     let seen = std::fs::read_to_string(env.dir.path().join("browser.json")).unwrap_or_default();
-    assert!(out.status.success(), "{}\nthe browser saw: {seen}", stderr(&out));
+    assert!(
+        out.status.success(),
+        "{}\nthe browser saw: {seen}",
+        stderr(&out)
+    );
     let first = env.ok(&["token", "op"]);
     assert!(!first.trim().is_empty());
     // Only a stored refresh token can mint another token without the browser.

@@ -223,12 +223,11 @@ fn a_hostile_device_answer_neither_draws_on_the_terminal_nor_crashes_tokex() {
         "",
     );
     assert!(add.status.success(), "{}", stderr(&add));
-    let started = Instant::now();
     let out = env.run(&["login", "p", "--timeout", "2"], "");
     let err = stderr(&out);
     // A clean failure (the device code "ran out" within --timeout), not an abort.
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(started.elapsed() < Duration::from_secs(60), "{err}");
+    assert!(err.contains("the device code ran out"), "{err}");
     assert!(
         err.contains("open https://idp.example/%1B]52;c;ZXZpbA==%07%E2%80%AEevil and enter the code WDJB-MJHT"),
         "{err}"
