@@ -40,6 +40,8 @@ fn run() -> ! {
         Err(e) => std::io::Error::new(e.kind(), e.to_string()),
     };
     let shown = engine.map(|p| p.display().to_string()).unwrap_or_default();
-    eprintln!("tokex: cannot run {shown}: {error} (it is installed beside tokex; reinstall tokex)");
+    eprintln!(
+        "tokex: cannot run {shown}: {error} (it is installed beside tokex: reinstall tokex; in a source checkout, `cargo build` builds both)"
+    );
     std::process::exit(1);
 }
