@@ -104,7 +104,13 @@ pub fn run(cli: Cli, setup: Setup, io: &mut Io) -> Result<()> {
         ),
         Command::Docker { action } => {
             let served = setup.broker().map_err(docker::Failure::from).and_then(|b| {
-                docker::serve(docker::Action::parse(&action), &b, io.stdin, io.stdout)
+                docker::serve(
+                    docker::Action::parse(&action),
+                    &b,
+                    io.stdin,
+                    io.stdout,
+                    io.stderr,
+                )
             });
             docker::report(served, io.stdout)
         }
@@ -119,6 +125,7 @@ pub fn run(cli: Cli, setup: Setup, io: &mut Io) -> Result<()> {
             &setup.broker()?,
             io.stdin,
             io.stdout,
+            io.stderr,
         ),
         Command::Cargo { cargo_plugin } => {
             if !cargo_plugin {

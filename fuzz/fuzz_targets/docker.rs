@@ -10,5 +10,5 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         return;
     }
     let action = ["get", "store", "erase", "list", "version"][first as usize % 5];
-    let _ = serve(Action::parse(action), fixture::broker(), &mut &rest[..], &mut Vec::new());
+    let _ = serve(Action::parse(action), fixture::broker(), &mut &rest[..], &mut Vec::new(), &mut Vec::new());
 });

@@ -15,7 +15,14 @@ pub fn broker() -> &'static Broker {
                 "[profiles.p]\nprovider = \"vmware-csp\"\nmatch = [\"registry.invalid:1\"]\nsecret_env = \"TOKEX_FUZZ_UNSET\"\n",
             )
             .unwrap();
-            (Broker::new(config, Cache::at(dir.path())), dir)
+            // Notices (warnings meant for a user) are dropped: nobody reads a fuzzer's stderr.
+            let broker = Broker::with(
+                config,
+                Cache::at(dir.path()),
+                Box::new(tokex::stores::for_profile),
+                Box::new(|_| {}),
+            );
+            (broker, dir)
         })
         .0
 }

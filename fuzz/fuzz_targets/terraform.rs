@@ -18,6 +18,6 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let (head, input) = text.split_once('\n').unwrap_or((&text, ""));
     let (verb, host) = head.split_once(' ').unwrap_or((head, ""));
     if let Ok(verb) = terraform::Verb::parse(verb) {
-        let _ = terraform::serve(verb, host, None, broker, &mut input.as_bytes(), &mut Vec::new());
+        let _ = terraform::serve(verb, host, None, broker, &mut input.as_bytes(), &mut Vec::new(), &mut Vec::new());
     }
 });

@@ -86,17 +86,6 @@ pub struct Broker {
 }
 
 impl Broker {
-    /// The program's broker: the profile's own store, warnings on stderr, refreshes ahead.
-    pub fn new(config: Config, cache: Cache) -> Broker {
-        Broker::with(
-            config,
-            cache,
-            Box::new(crate::stores::for_profile),
-            Box::new(|line| eprintln!("{line}")),
-        )
-        .refreshing_ahead()
-    }
-
     pub fn with(config: Config, cache: Cache, stores: StoreFor, notice: Notice) -> Broker {
         Broker {
             config,

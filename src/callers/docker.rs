@@ -88,6 +88,7 @@ pub fn serve(
     tokens: &dyn Tokens,
     input: &mut dyn Read,
     out: &mut dyn Write,
+    notes: &mut dyn Write,
 ) -> Result<(), Failure> {
     match action {
         Action::Get => {
@@ -117,9 +118,11 @@ pub fn serve(
                 Some((name, _)) => {
                     // `docker login` checked the password with the registry; the tokens docker
                     // gets from here on are minted by the profile, so there is nothing to keep.
-                    eprintln!(
+                    // A note the user may miss costs nothing: the login itself succeeded.
+                    let _ = writeln!(
+                        notes,
                         "tokex: {name}: docker login for {} noted; tokex mints this registry's tokens itself and did not keep the password",
-                        creds.server_url
+                        clip(&creds.server_url)
                     );
                     Ok(())
                 }
@@ -202,9 +205,22 @@ mod tests {
     const CONFIG: &str = "[profiles.reg]\nprovider = \"vmware-csp\"\nmatch = [\"registry.example.com\"]\nusername = \"robot\"\n";
 
     fn run(fake: &Fake, action: &str, input: &str) -> (Result<(), Failure>, String) {
-        let mut out = Vec::new();
-        let r = serve(Action::parse(action), fake, &mut input.as_bytes(), &mut out);
-        (r, String::from_utf8(out).unwrap())
+        let (r, out, _) = run_noting(fake, action, input);
+        (r, out)
+    }
+
+    /// Also what was said on the notes stream (stderr).
+    fn run_noting(fake: &Fake, action: &str, input: &str) -> (Result<(), Failure>, String, String) {
+        let (mut out, mut notes) = (Vec::new(), Vec::new());
+        let r = serve(
+            Action::parse(action),
+            fake,
+            &mut input.as_bytes(),
+            &mut out,
+            &mut notes,
+        );
+        let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+        (r, text(out), text(notes))
     }
 
     #[test]
@@ -242,7 +258,13 @@ mod tests {
         assert!(r.is_ok());
         assert_eq!(out, "{\"registry.example.com\":\"robot\"}\n");
         let store = r#"{"ServerURL":"registry.example.com","Username":"robot","Secret":"s3cr3t"}"#;
-        assert!(run(&fake, "store", store).0.is_ok());
+        let (r, out, notes) = run_noting(&fake, "store", store);
+        assert!(r.is_ok());
+        assert_eq!(out, "");
+        assert_eq!(
+            notes,
+            "tokex: reg: docker login for registry.example.com noted; tokex mints this registry's tokens itself and did not keep the password\n"
+        );
         let other = r#"{"ServerURL":"other.example.com","Username":"u","Secret":"s3cr3t"}"#;
         let e = run(&fake, "store", other).0.unwrap_err().error;
         assert!(

@@ -52,6 +52,7 @@ pub fn serve(
     tokens: &dyn Tokens,
     input: &mut dyn Read,
     out: &mut dyn Write,
+    notes: &mut dyn Write,
 ) -> Result<()> {
     let target = parse_host(host)?;
     let chosen = tokens.config().choose(profile, || Ok(target))?;
@@ -78,7 +79,9 @@ pub fn serve(
             }
             match chosen {
                 Some((name, _)) => {
-                    eprintln!(
+                    // A note the user may miss costs nothing: the login itself succeeded.
+                    let _ = writeln!(
+                        notes,
                         "tokex: {name}: terraform login for {host} noted; tokex mints this host's tokens itself and did not keep the token"
                     );
                     Ok(())
@@ -117,10 +120,26 @@ mod tests {
         "[profiles.tf]\nprovider = \"vmware-csp\"\nmatch = [\"app.example.com\"]\n";
 
     fn go(fake: &Fake, verb: &str, host: &str, input: &str) -> (Result<()>, String) {
-        let mut out = Vec::new();
-        let r = Verb::parse(verb)
-            .and_then(|v| serve(v, host, None, fake, &mut input.as_bytes(), &mut out));
-        (r, String::from_utf8(out).unwrap())
+        let (r, out, _) = go_noting(fake, verb, host, input);
+        (r, out)
+    }
+
+    /// Also what was said on the notes stream (stderr).
+    fn go_noting(fake: &Fake, verb: &str, host: &str, input: &str) -> (Result<()>, String, String) {
+        let (mut out, mut notes) = (Vec::new(), Vec::new());
+        let r = Verb::parse(verb).and_then(|v| {
+            serve(
+                v,
+                host,
+                None,
+                fake,
+                &mut input.as_bytes(),
+                &mut out,
+                &mut notes,
+            )
+        });
+        let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+        (r, text(out), text(notes))
     }
 
     #[test]
@@ -140,10 +159,12 @@ mod tests {
         assert_eq!(out, "{}\n");
         assert!(go(&fake, "forget", "app.example.com", "").0.is_ok());
         assert!(go(&fake, "forget", "other.example.com", "").0.is_ok());
-        assert!(
-            go(&fake, "store", "app.example.com", r#"{"token":"t"}"#)
-                .0
-                .is_ok()
+        let (r, out, notes) = go_noting(&fake, "store", "app.example.com", r#"{"token":"t"}"#);
+        assert!(r.is_ok());
+        assert_eq!(out, "");
+        assert_eq!(
+            notes,
+            "tokex: tf: terraform login for app.example.com noted; tokex mints this host's tokens itself and did not keep the token\n"
         );
         assert_eq!(fake.asked(), ["forget tf -"]);
     }

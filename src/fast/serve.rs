@@ -61,8 +61,15 @@ pub fn serve(cmd: &Fast, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Outcom
             )
         }),
         Fast::DockerGet => read_all(stdin, &mut input).and_then(|()| {
-            docker::serve(docker::Action::Get, &tokens, &mut &input[..], &mut out)
-                .map_err(|f| f.error)
+            // `get` says nothing on stderr: its notes stream is never written.
+            docker::serve(
+                docker::Action::Get,
+                &tokens,
+                &mut &input[..],
+                &mut out,
+                &mut std::io::sink(),
+            )
+            .map_err(|f| f.error)
         }),
     };
     let outcome = if answered.is_err() || tokens.missed.get() {
