@@ -26,6 +26,8 @@ pub enum Command {
         after_help = "Examples: tokex login acme-vcd\n          pass show vcd/acme | tokex login acme-vcd --stdin\n          tokex login corp-k8s --no-browser\nA profile with grant device_code shows a URL and a code to enter in any browser; grant authorization_code opens $BROWSER (else the desktop's browser) and waits for its redirect to 127.0.0.1. Either way the refresh token goes to the profile's store."
     )]
     Login {
+        /// The profile (its name in the config; `tokex profile list` shows them)
+        #[arg(add = complete::profiles())]
         name: String,
         /// Read the secret as one line from stdin instead of prompting on the terminal
         #[arg(long)]
@@ -45,6 +47,8 @@ pub enum Command {
         after_help = "Example: tokex logout acme-idp\nAn oauth2 profile with `revocation_url` has its refresh token and cached access token revoked there (RFC 7009) first; if that fails nothing is deleted, unless --no-revoke."
     )]
     Logout {
+        /// The profile (its name in the config; `tokex profile list` shows them)
+        #[arg(add = complete::profiles())]
         name: String,
         /// Delete locally without revoking at the provider
         #[arg(long)]
@@ -55,6 +59,8 @@ pub enum Command {
         after_help = "Examples:\n  curl -H \"$(tokex token acme-vcd --format header)\" https://vcd.example.com/cloudapi/1.0.0/orgs\n  eval \"$(tokex token acme-vcd --format env)\""
     )]
     Token {
+        /// The profile (its name in the config; `tokex profile list` shows them)
+        #[arg(add = complete::profiles())]
         name: String,
         #[arg(long, value_enum, default_value = "bare")]
         format: Format,
@@ -86,6 +92,8 @@ pub enum Command {
         after_help = "Examples:\n  tokex exec acme-vcd --env VCD_TOKEN -- env VCD_AUTH_TYPE=token terraform apply\n  tokex exec acme-vcd -- sh -c 'curl -H \"Authorization: Bearer $TOKEX_TOKEN\" https://vcd.example.com/cloudapi/1.0.0/orgs'\nThe variables: --env VAR (repeatable), else the profile's exec_env, else TOKEX_TOKEN; plus TOKEX_TOKEN_EXPIRES_AT. On Unix tokex becomes CMD (exec): CMD's exit status, signals and streams are its own; 127 if CMD is not found, 126 if it cannot run."
     )]
     Exec {
+        /// The profile (its name in the config; `tokex profile list` shows them)
+        #[arg(add = complete::profiles())]
         name: String,
         /// Variable to put the token in (repeatable; default: the profile's exec_env, else TOKEX_TOKEN)
         #[arg(long = "env", value_name = "VAR")]
@@ -101,14 +109,18 @@ pub enum Command {
     #[command(
         after_help = "Example: KUBERNETES_EXEC_INFO is set by kubectl; by hand: tokex kubectl acme-vcd\nkubeconfig: users[].user.exec = {apiVersion: client.authentication.k8s.io/v1, command: tokex, args: [kubectl, NAME], interactiveMode: Never}"
     )]
-    Kubectl { name: String },
+    Kubectl {
+        /// The profile (its name in the config; `tokex profile list` shows them)
+        #[arg(add = complete::profiles())]
+        name: String,
+    },
     /// git credential helper (also run as git-credential-tokex)
     #[command(
         after_help = "Example (~/.gitconfig):\n  [credential \"https://git.example.com\"]\n      helper = tokex\n      useHttpPath = true\nNo matching profile: no output, so git asks its next helper. Unknown operations are ignored."
     )]
     Git {
         /// Use this profile instead of matching the URL against profiles' `match`
-        #[arg(long)]
+        #[arg(long, add = complete::profiles())]
         profile: Option<String>,
         /// get, store, erase or capability (sent by git)
         operation: String,
@@ -127,7 +139,7 @@ pub enum Command {
     )]
     Terraform {
         /// Use this profile instead of matching HOST against profiles' `match`
-        #[arg(long)]
+        #[arg(long, add = complete::profiles())]
         profile: Option<String>,
         /// get, store or forget (sent by terraform)
         verb: String,
@@ -194,17 +206,29 @@ pub enum ProfileCmd {
     List,
     /// Show one profile's settings (never its secret)
     #[command(after_help = "Example: tokex profile show acme-vcd")]
-    Show { name: String },
+    Show {
+        /// The profile
+        #[arg(add = complete::profiles())]
+        name: String,
+    },
     /// Remove a profile from the config (its stored secret stays until `tokex logout`)
     #[command(after_help = "Example: tokex logout acme-vcd && tokex profile remove acme-vcd")]
-    Remove { name: String },
+    Remove {
+        /// The profile
+        #[arg(add = complete::profiles())]
+        name: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
 pub enum CacheCmd {
     /// Delete cached tokens, for one profile or all
     #[command(after_help = "Examples:\n  tokex cache clear\n  tokex cache clear acme-vcd")]
-    Clear { name: Option<String> },
+    Clear {
+        /// Only this profile's token (default: every cached token)
+        #[arg(add = complete::profiles())]
+        name: Option<String>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -347,5 +371,6 @@ pub fn one_line(e: &clap::Error) -> String {
     }
 }
 
+pub mod complete;
 #[cfg(test)]
 mod tests;

@@ -3,6 +3,7 @@ use std::io::IsTerminal;
 
 fn main() {
     tokex::platform::harden_process();
+    tokex::cli::complete::answer_if_asked();
     let cli = match tokex::cli::Cli::try_parse_from(tokex::cli::args_with_entry_point()) {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => e.exit(), // --help, --version

@@ -8,22 +8,20 @@
 
 #[cfg(unix)]
 #[unsafe(no_mangle)]
-extern "C" fn main(
-    _argc: std::ffi::c_int,
-    _argv: *const *const std::ffi::c_char,
-) -> std::ffi::c_int {
+extern "C" fn main(argc: std::ffi::c_int, argv: *const *const std::ffi::c_char) -> std::ffi::c_int {
     tokex::platform::bare_start();
-    run()
+    // SAFETY: these are the C runtime's own argc and argv, given to this very `main`.
+    run(unsafe { tokex::platform::main_args(argc, argv) })
 }
 
 #[cfg(not(unix))]
 fn main() {
-    run()
+    run(std::env::args_os().collect())
 }
 
-fn run() -> ! {
+fn run(args: Vec<std::ffi::OsString>) -> ! {
     tokex::platform::harden_process();
-    let args = tokex::cli::args_with_entry_point();
+    let args = tokex::cli::with_entry_point(args);
     let input = match tokex::fast::parse(&args) {
         Some(cmd) => {
             let (stdin, stdout) = (std::io::stdin(), std::io::stdout());
@@ -36,7 +34,7 @@ fn run() -> ! {
     };
     let engine = tokex::platform::sibling_program("tokex-engine");
     let error = match &engine {
-        Ok(path) => tokex::platform::become_engine(path, &args[1..], &input),
+        Ok(path) => tokex::platform::become_engine(path, args.get(1..).unwrap_or_default(), &input),
         Err(e) => std::io::Error::new(e.kind(), e.to_string()),
     };
     let shown = engine.map(|p| p.display().to_string()).unwrap_or_default();

@@ -26,7 +26,7 @@ fn env_in(session: Session, fake: &Fake) -> Env {
 fn harness_in_fallback(e: &Env) -> bool {
     let mut c = std::process::Command::new("keyctl");
     c.args(["rdescribe", "@s"]);
-    support::keyring::as_user(&mut c, e.user.unwrap().0, Session::Inherit);
+    e.user.as_ref().unwrap().apply_in(&mut c, Session::Inherit);
     let out = c
         .output()
         .expect("keyctl: install the keyutils package (see .ci/run)");
@@ -87,7 +87,7 @@ fn stored_in_a_session_read_from_a_plain_shell_and_back() {
     let fake = Fake::ok(OK);
     let mut e = env_in(Session::Fresh, &fake);
     e.login("p", "from-a-session");
-    e.user = e.user.map(|(uid, _)| (uid, Session::Inherit));
+    e.user.as_mut().unwrap().session = Session::Inherit;
     token_presents(&e, &fake, "from-a-session");
     // And logout from the plain shell removes what the session stored.
     let out = e.run(&["logout", "p"], "");
@@ -96,7 +96,7 @@ fn stored_in_a_session_read_from_a_plain_shell_and_back() {
         "{}",
         stderr(&out)
     );
-    e.user = e.user.map(|(uid, _)| (uid, Session::Fresh));
+    e.user.as_mut().unwrap().session = Session::Fresh;
     let out = e.run(&["token", "p"], "");
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(e.kernel_keys(), Vec::<String>::new());
@@ -182,10 +182,12 @@ fn logout_also_removes_a_key_an_older_tokex_left_in_the_session_keyring() {
     let e = env_in(Session::Fresh, &fake);
     // What tokex 0.1 (keyring-core's keyutils store) wrote: `keyring:PROFILE@tokex`, linked into
     // the persistent keyring. Planted by the same user in a session of its own.
-    let (uid, _) = e.user.unwrap();
     let mut plant = std::process::Command::new("sh");
     plant.args(["-c", "echo old-secret | keyctl padd user keyring:p@tokex \"$(keyctl get_persistent @s)\" >/dev/null"]);
-    support::keyring::as_user(&mut plant, uid, Session::Fresh);
+    e.user
+        .as_ref()
+        .unwrap()
+        .apply_in(&mut plant, Session::Fresh);
     assert!(plant.status().unwrap().success());
     assert_eq!(e.kernel_keys().len(), 1, "{:?}", e.kernel_keys());
     let out = e.run(&["logout", "p"], "");

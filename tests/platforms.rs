@@ -8,7 +8,26 @@
 
 use std::process::{Command, Stdio};
 
+/// Whether the standard library for `target` is installed beside this toolchain's.
+fn installed(target: &str) -> bool {
+    let rustc = std::env::var_os("RUSTC").unwrap_or("rustc".into());
+    let sysroot = Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .expect("rustc");
+    let sysroot = String::from_utf8_lossy(&sysroot.stdout).trim().to_string();
+    std::path::Path::new(&sysroot)
+        .join("lib/rustlib")
+        .join(target)
+        .join("lib")
+        .is_dir()
+}
+
 fn clippy(target: &str) {
+    assert!(
+        installed(target),
+        "the Rust standard library for {target} is not installed: run `rustup target add x86_64-pc-windows-gnu aarch64-apple-darwin x86_64-apple-darwin` (README, \"Run the tests\")"
+    );
     let cargo = std::env::var_os("CARGO").unwrap_or("cargo".into());
     let out = Command::new(cargo)
         .args(["clippy", "--locked", "--all-targets", "--target", target])

@@ -28,6 +28,9 @@ fn mode(path: &std::path::Path, m: u32) {
 
 #[test]
 fn a_cache_entry_planted_by_another_user_is_never_served() {
+    if !keyring::root_or_skip("a cache entry planted by another user") {
+        return;
+    }
     let issuer = Issuer::new();
     let env = issuer.env("p", &["https://git.example.com"]);
     let (victim, attacker) = (keyring::throwaway_uid(), keyring::throwaway_uid());
@@ -102,6 +105,24 @@ fn a_config_others_may_change_is_refused_with_the_fix() {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
     mode(&env.config(), 0o600);
+    // A relative path would be resolved in the caller's directory (a cloned repository).
+    env.set("TOKEX_CONFIG", "config.toml");
+    let out = env.run(&["token", "p"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("TOKEX_CONFIG must be an absolute path"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_config_another_user_owns_is_refused() {
+    if !keyring::root_or_skip("a config another user owns") {
+        return;
+    }
+    let issuer = Issuer::new();
+    let env = issuer.env("p", &[]);
     // Owned by another user, even if private: that user decides where the secret goes.
     let (user, other) = (keyring::throwaway_uid(), keyring::throwaway_uid());
     keyring::chown_tree(env.dir.path(), user);
@@ -114,15 +135,6 @@ fn a_config_others_may_change_is_refused_with_the_fix() {
         stderr(&out)
     );
     assert_eq!(issuer.received(), 0);
-    // A relative path would be resolved in the caller's directory (a cloned repository).
-    env.set("TOKEX_CONFIG", "config.toml");
-    let out = env.run(&["token", "p"], "");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("TOKEX_CONFIG must be an absolute path"),
-        "{}",
-        stderr(&out)
-    );
 }
 
 /// `git credential fill` for `url`, with tokex as git's only helper.
@@ -273,10 +285,7 @@ fn a_rotated_refresh_token_no_store_can_keep_is_refused_and_the_stored_one_kept(
 fn localhost_is_loopback_whatever_the_resolver_says() {
     // A mount namespace whose /etc/hosts sends `localhost` to a documentation address
     // (192.0.2.1): a client that asked the resolver would send the secret there, in clear.
-    assert!(
-        unsafe { libc::geteuid() } == 0,
-        "this test remounts /etc/hosts in a private mount namespace, so it needs root (as CI)"
-    );
+    // As root a mount namespace; as anyone else, one inside a user namespace of its own.
     let fake = Fake::ok(r#"{"access_token":"via-loopback","expires_in":3600}"#);
     let port = fake.server.addr().port();
     let env = env_with_secret(
@@ -293,7 +302,12 @@ fn localhost_is_loopback_whatever_the_resolver_says() {
         hosts.display(),
         env!("CARGO_BIN_EXE_tokex")
     );
-    let mut c = env.tool("unshare", &["-m", "sh", "-c", &script]);
+    let unshare: &[&str] = if keyring::is_root() {
+        &["-m"]
+    } else {
+        &["-r", "-m"]
+    };
+    let mut c = env.tool("unshare", &[unshare, &["sh", "-c", &script]].concat());
     c.env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
     let out = env.run_tool(c, "");
     assert!(stdout(&out).starts_with("192.0.2.1"), "{}", stderr(&out));
@@ -308,7 +322,6 @@ fn another_process_of_the_same_user_cannot_read_tokex_memory_or_environment() {
         "p",
         "provider = \"oauth2\"\ntoken_url = \"http://127.0.0.1:9/token\"\nclient_id = \"c\"",
     ));
-    let (uid, _) = env.user.unwrap();
     let mut c = env.cmd(&["login", "p", "--stdin"]);
     c.env("CANARY", "environment-canary")
         .stdin(Stdio::piped())
@@ -320,7 +333,7 @@ fn another_process_of_the_same_user_cannot_read_tokex_memory_or_environment() {
     let read_as_user = |what: &str| {
         let mut cat = Command::new("cat");
         cat.arg(format!("/proc/{pid}/{what}"));
-        keyring::as_user(&mut cat, uid, Session::Inherit);
+        env.user.as_ref().unwrap().apply(&mut cat);
         cat.output().unwrap()
     };
     let until = Instant::now() + Duration::from_secs(10);

@@ -126,8 +126,9 @@ fn a_windows_session_from_login_to_logout() {
             .success()
     );
 
+    let local = m.local_appdata_windows();
     let git = m.run(
-        r"C:\users\root\AppData\Local\tokex\bin\git-credential-tokex.exe",
+        &format!(r"{local}\tokex\bin\git-credential-tokex.exe"),
         &["get"],
         "protocol=https\nhost=git.example.test\n\n",
     );
@@ -138,7 +139,7 @@ fn a_windows_session_from_login_to_logout() {
         stdout(&git)
     );
     let docker = m.run(
-        r"C:\users\root\AppData\Local\tokex\bin\docker-credential-tokex.exe",
+        &format!(r"{local}\tokex\bin\docker-credential-tokex.exe"),
         &["get"],
         "registry.example.test",
     );

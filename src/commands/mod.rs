@@ -26,14 +26,11 @@ impl Io<'_> {
     }
 }
 
-/// `tokex completions SHELL`.
+/// `tokex completions SHELL`: the script that makes SHELL ask tokex at each TAB, so profile
+/// names complete as they are configured now.
 pub fn completions(shell: clap_complete::Shell, out: &mut dyn Write) -> Result<()> {
     let mut script = Vec::new();
-    clap_complete::generate(
-        shell,
-        &mut <crate::cli::Cli as clap::CommandFactory>::command(),
-        "tokex",
-        &mut script,
-    );
+    crate::cli::complete::registration(shell, &mut script)
+        .map_err(|e| crate::error::Error::usage(e.to_string()))?;
     crate::callers::write(out, &String::from_utf8_lossy(&script))
 }

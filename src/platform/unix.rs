@@ -276,6 +276,32 @@ pub fn bare_start() {
     }
 }
 
+/// The arguments the C runtime passed to `main`. A `#![no_main]` program cannot rely on
+/// `std::env::args`: std fills it from an initialiser glibc calls with argv, and musl does not.
+///
+/// # Safety
+/// `argv` must be `main`'s own: `argc` pointers to NUL-terminated strings (a null pointer ends
+/// it early), alive for the whole program.
+pub unsafe fn main_args(
+    argc: std::ffi::c_int,
+    argv: *const *const std::ffi::c_char,
+) -> Vec<std::ffi::OsString> {
+    use std::os::unix::ffi::OsStrExt;
+    let count = usize::try_from(argc).unwrap_or(0);
+    let mut args = Vec::with_capacity(count);
+    for i in 0..count {
+        // SAFETY: i < argc, and the caller promises argc valid entries.
+        let arg = unsafe { *argv.add(i) };
+        if arg.is_null() {
+            break;
+        }
+        // SAFETY: a non-null entry of argv is a NUL-terminated string that outlives this call.
+        let bytes = unsafe { std::ffi::CStr::from_ptr(arg) }.to_bytes();
+        args.push(std::ffi::OsStr::from_bytes(bytes).to_os_string());
+    }
+    args
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,28 +23,28 @@ pub struct Env {
     pub dir: tempfile::TempDir,
     pub store_env: Vec<(String, String)>,
     pub extra_env: Vec<(String, String)>,
-    /// tokex runs as this throw-away user (keyutils environments), in this session.
-    pub user: Option<(u32, Session)>,
+    /// tokex runs as this user (keyutils environments), in its session.
+    pub user: Option<keyring::KeyUser>,
 }
 
 impl Drop for Env {
     fn drop(&mut self) {
-        if let Some((uid, _)) = self.user {
-            keyring::sweep(uid);
+        if let Some(user) = &self.user {
+            user.sweep();
         }
     }
 }
 
 impl Env {
-    /// Secrets in the kernel keyring of a throw-away user, in whatever session keyring the test
-    /// process has.
+    /// Secrets in the kernel keyring of a user of the test's own (`keyring::KeyUser`), in
+    /// whatever session keyring the test process has.
     pub fn keyutils() -> Env {
         Env::keyutils_in(Session::Inherit)
     }
 
     pub fn keyutils_in(session: Session) -> Env {
         let mut env = Env::with_store(vec![("TOKEX_STORE".into(), "keyutils".into())]);
-        env.user = Some((keyring::throwaway_uid(), session));
+        env.user = Some(keyring::KeyUser::new(session));
         env
     }
 
@@ -57,10 +57,11 @@ impl Env {
         }
     }
 
-    /// The throw-away user's tokex keys as `/proc/keys` lists them.
+    /// The environment's user's tokex keys as `/proc/keys` lists them.
     pub fn kernel_keys(&self) -> Vec<String> {
         self.user
-            .map(|(uid, _)| keyring::tokex_keys(uid))
+            .as_ref()
+            .map(keyring::KeyUser::keys)
             .unwrap_or_default()
     }
 
@@ -106,9 +107,9 @@ impl Env {
 
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = self.tool(env!("CARGO_BIN_EXE_tokex"), args);
-        if let Some((uid, session)) = self.user {
-            keyring::chown_tree(self.dir.path(), uid);
-            keyring::as_user(&mut c, uid, session);
+        if let Some(user) = &self.user {
+            user.own(self.dir.path());
+            user.apply(&mut c);
         }
         c
     }
@@ -138,9 +139,9 @@ impl Env {
     /// whose exec plugin must reach that user's kernel keys).
     pub fn tool_as_user(&self, program: &str, args: &[&str]) -> Command {
         let mut c = self.tool(program, args);
-        if let Some((uid, session)) = self.user {
-            keyring::chown_tree(self.dir.path(), uid);
-            keyring::as_user(&mut c, uid, session);
+        if let Some(user) = &self.user {
+            user.own(self.dir.path());
+            user.apply(&mut c);
         }
         c
     }

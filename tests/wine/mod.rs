@@ -63,6 +63,14 @@ impl Machine {
         self.profile().join("AppData/Roaming")
     }
 
+    /// `%LOCALAPPDATA%`, as Windows programs write it (the prefix's user is whoever runs the
+    /// tests).
+    pub fn local_appdata_windows(&self) -> String {
+        let user = self.profile();
+        let user = user.file_name().unwrap().to_string_lossy();
+        format!(r"C:\users\{user}\AppData\Local")
+    }
+
     /// `%LOCALAPPDATA%`, as a Linux path.
     pub fn local_appdata(&self) -> PathBuf {
         self.profile().join("AppData/Local")
