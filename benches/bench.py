@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """tokex's benchmark: one table of cases, each against a baseline measured in the same run.
 
-    python3 benches/bench.py [--runs 200] [--lifetime 8] [--out BENCHMARKS.md] [--smoke]
+    python3 benches/bench.py [--runs 200] [--lifetime 8] [--out BENCHMARKS.md] [--smoke] [--static]
 
 Builds the release binaries (`cargo build --release`, what `cargo install --path .` installs),
 starts a loopback OAuth2 token endpoint, and measures, interleaving commands so machine noise
 hits each alike:
   * cache hits through every hot entry point (`tokex token`, `git-credential-tokex get`,
     `docker-credential-tokex get`, the kubectl exec plugin) against `git credential-store get`
-    on a stored credential, with each one's peak RSS (GNU time, the worst of 20 runs);
+    on a stored credential, with each one's peak RSS (GNU time, the worst of 20 runs); with
+    --static also the static x86_64 build's `tokex token NAME` (`cargo build --release --target
+    x86_64-unknown-linux-musl`, README "Static Linux builds"), on the same config and cache;
   * a cold exchange (`tokex token NAME --refresh`) against curl making the same POST;
   * 64 concurrent cold callers: the upstream must see exactly 1 request;
   * refreshing ahead: a loop of callers across three token lifetimes; no caller may wait on the
@@ -85,6 +87,8 @@ def main():
     ap.add_argument("--lifetime", type=int, default=8, help="seconds a refresh-ahead token lives")
     ap.add_argument("--out")
     ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--static", action="store_true",
+                    help="also measure the static (musl) x86_64 build's cache hit")
     args = ap.parse_args()
     runs = 5 if args.smoke else args.runs
     Fake.lifetime = args.lifetime
@@ -92,6 +96,10 @@ def main():
     subprocess.run(["cargo", "build", "--release", "--quiet", "--locked"], cwd=ROOT, check=True)
     release = os.path.join(ROOT, "target", "release")
     tokex = os.path.join(release, "tokex")
+    musl = "x86_64-unknown-linux-musl"
+    if args.static:
+        subprocess.run(["cargo", "build", "--release", "--quiet", "--locked", "--target", musl],
+                       cwd=ROOT, check=True)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Fake)
     server.daemon_threads = True
@@ -130,6 +138,9 @@ def main():
         ("`tokex kubectl NAME` (exec plugin)", [tokex, "kubectl", "bench"], kube_env, b""),
         ("`git credential-store get` (baseline)", git, env, git_get),
     ]
+    if args.static:
+        static = os.path.join(ROOT, "target", musl, "release", "tokex")
+        hit_cases.insert(1, ("`tokex token NAME`, static build", [static, "token", "bench"], env, b""))
     hits = interleaved(hit_cases, runs)
     rss = {name: peak_rss_kib(cmd, e, stdin, 5 if args.smoke else 20)
            for name, cmd, e, stdin in hit_cases}
@@ -193,7 +204,7 @@ def main():
     rows.append(f"| {curl_name} | {ms(curl)} | 1.00× | |")
     report = f"""## Benchmark
 
-`python3 benches/bench.py --runs {runs}{' --smoke' if args.smoke else ''}` on {os.cpu_count()} CPUs ({platform()}), {time.strftime('%Y-%m-%d')}, the release build.
+`python3 benches/bench.py --runs {runs}{' --smoke' if args.smoke else ''}{' --static' if args.static else ''}` on {os.cpu_count()} CPUs ({platform()}), {time.strftime('%Y-%m-%d')}, the release build.
 Medians of interleaved runs, including process start; ratios against baselines from the same run;
 peak RSS is GNU time's, the worst of several runs.
 

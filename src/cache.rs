@@ -190,6 +190,26 @@ impl Cache {
         }
     }
 
+    /// Everything the cache keeps for a profile: its token, its backoff record, and (on Unix)
+    /// its lock files when no process holds them (one that does is using the profile right
+    /// now; its file stays). Returns whether there was a token.
+    pub fn forget(&self, name: &str) -> Result<bool> {
+        let had = self.remove(name)?;
+        #[cfg(unix)]
+        for ext in ["lock", "signin"] {
+            // Unlinked only while held, and a lock is taken only on the file its path still
+            // names (see lock_within), so no two processes can ever both hold a profile's lock.
+            if let (Some(_held), Some(path)) = (
+                self.lock_within(name, ext, Duration::ZERO).ok().flatten(),
+                self.file(name, ext),
+            ) && let Err(e) = std::fs::remove_file(&path)
+            {
+                crate::log::debug(|| format!("{}: {e}", path.display()));
+            }
+        }
+        Ok(had)
+    }
+
     /// Takes the profile's exchange lock, waiting (bounded) for another process that holds it.
     /// `Ok(None)` when the cache directory is unusable: then there is nothing to protect.
     pub fn lock(&self, name: &str) -> Result<Option<Lock>> {
@@ -257,9 +277,11 @@ impl Cache {
             crate::log::debug(|| format!("cache unusable ({e}); no lock, no cache"));
             return Ok(None);
         }
-        let opened = crate::platform::open_lock_file(&path)
-            .and_then(|f| fsutil::check_trusted(&f, &path, Owner::User).map(|()| f));
-        let file = match opened {
+        let open = || {
+            crate::platform::open_lock_file(&path)
+                .and_then(|f| fsutil::check_trusted(&f, &path, Owner::User).map(|()| f))
+        };
+        let mut file = match open() {
             Ok(f) => f,
             Err(e) => {
                 crate::log::debug(|| format!("lock {}: {e}; going on without it", path.display()));
@@ -270,6 +292,12 @@ impl Cache {
         let mut pause = Duration::from_millis(2);
         loop {
             match file.try_lock() {
+                // `forget` unlinks a lock file it holds: one opened before that is held by
+                // nobody else, but a new file may now stand at the path; take that one.
+                Ok(()) if !fsutil::names(&path, &file) => match open() {
+                    Ok(f) if start.elapsed() < wait + LOCK_WAIT => file = f,
+                    _ => return Ok(None),
+                },
                 Ok(()) => return Ok(Some(Lock { _file: file })),
                 Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < wait => {
                     std::thread::sleep(pause);

@@ -62,6 +62,7 @@ pub enum Command {
         /// The profile (its name in the config; `tokex profile list` shows them)
         #[arg(add = complete::profiles())]
         name: String,
+        /// How to print it: the token alone, an Authorization header, JSON with its expiry, or shell exports
         #[arg(long, value_enum, default_value = "bare")]
         format: Format,
         /// Minimum remaining validity of the token handed out (e.g. 30s, 5m, 1h)
@@ -73,17 +74,26 @@ pub enum Command {
     },
     /// Show profiles, where their secrets live and their cached tokens (never a secret)
     #[command(after_help = "Examples:\n  tokex status\n  tokex status acme-vcd")]
-    Status { name: Option<String> },
+    Status {
+        /// Only this profile (default: every profile)
+        #[arg(add = complete::profiles())]
+        name: Option<String>,
+    },
     /// Check config, secret store, secrets, endpoints and cache: ok/warn/fail with the fix
     #[command(
         after_help = "Examples:\n  tokex doctor\n  tokex doctor acme-vcd\nThe endpoint check is a GET without credentials; no secret is sent or printed. Exit 1 if any check fails."
     )]
-    Doctor { name: Option<String> },
+    Doctor {
+        /// Check only this profile (default: every profile)
+        #[arg(add = complete::profiles())]
+        name: Option<String>,
+    },
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  tokex completions bash > ~/.local/share/bash-completion/completions/tokex\n  tokex completions zsh > \"${fpath[1]}/_tokex\"\n  tokex completions fish > ~/.config/fish/completions/tokex.fish"
     )]
     Completions {
+        /// The shell to print the script for
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
@@ -233,7 +243,9 @@ pub enum CacheCmd {
 
 #[derive(Args, Debug)]
 pub struct AddArgs {
+    /// Name for the profile (letters, digits, `-`, `_`, `.`)
     pub name: String,
+    /// Whose token endpoint the secret is exchanged at
     #[arg(long, value_enum)]
     pub provider: ProviderId,
     /// Base URL of the provider (vcd, vmware-csp, virtana, huawei-*)
@@ -242,12 +254,16 @@ pub struct AddArgs {
     /// vCD organization the API token's user belongs to (`system` for provider admins)
     #[arg(long)]
     pub tenant: Option<String>,
+    /// Client (application) id: virtana, huawei-oneaccess and oauth2
     #[arg(long)]
     pub client_id: Option<String>,
+    /// huawei-identity-center: the identity store's id
     #[arg(long)]
     pub identity_store_id: Option<String>,
+    /// huawei-identity-center: the tenant (account) id
     #[arg(long)]
     pub tenant_id: Option<String>,
+    /// huawei-identity-center: the access key id; its secret key is the stored secret
     #[arg(long)]
     pub access_key_id: Option<String>,
     /// oauth2: the token endpoint
@@ -259,8 +275,10 @@ pub struct AddArgs {
     /// oauth2 client_credentials: how the client authenticates (default client_secret_basic)
     #[arg(long, value_enum)]
     pub client_auth: Option<ClientAuth>,
+    /// oauth2: space-separated scopes to ask for (sign-in default: `openid offline_access`)
     #[arg(long)]
     pub scope: Option<String>,
+    /// oauth2: the `audience` parameter some providers want (Auth0, Okta)
     #[arg(long)]
     pub audience: Option<String>,
     /// oauth2: RFC 7009 revocation endpoint, used by `tokex logout`
@@ -351,25 +369,8 @@ fn entry_point_matches(invoked: &str, name: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with("_v"))
 }
 
-/// clap's error on one line: what is wrong and which argument, without the usage block.
-pub fn one_line(e: &clap::Error) -> String {
-    let text = e.to_string();
-    let mut parts = Vec::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.starts_with("Usage:") || line.starts_with("For more information") {
-            break;
-        }
-        if !line.is_empty() {
-            parts.push(line.trim_start_matches("error: ").trim_end_matches(':'));
-        }
-    }
-    match parts.as_slice() {
-        [] => "invalid arguments".into(),
-        [head, rest @ ..] if !rest.is_empty() => format!("{head}: {}", rest.join(", ")),
-        [head, ..] => head.to_string(),
-    }
-}
+mod usage;
+pub use usage::{hint, one_line};
 
 pub mod complete;
 #[cfg(test)]

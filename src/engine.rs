@@ -4,11 +4,16 @@ use std::io::IsTerminal;
 fn main() {
     tokex::platform::harden_process();
     tokex::cli::complete::answer_if_asked();
-    let cli = match tokex::cli::Cli::try_parse_from(tokex::cli::args_with_entry_point()) {
+    let args = tokex::cli::args_with_entry_point();
+    let cli = match tokex::cli::Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => e.exit(), // --help, --version
         Err(e) => {
-            eprintln!("tokex: {} (see --help)", tokex::cli::one_line(&e));
+            eprintln!(
+                "tokex: {}{} (see --help)",
+                tokex::cli::one_line(&e),
+                tokex::cli::hint(&e, &args)
+            );
             std::process::exit(2);
         }
     };

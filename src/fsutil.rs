@@ -130,6 +130,25 @@ pub fn read_limited(mut file: impl Read, limit: u64) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// Whether `path` still names the file `file` was opened from (same device and inode): false
+/// once it was unlinked or replaced. Windows keeps a file's name while it is open here, so
+/// there it always does.
+pub fn names(path: &Path, file: &File) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (fs::symlink_metadata(path), file.metadata()) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, file);
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -228,6 +228,14 @@ fn login_input_errors() {
     let err = fail(&e, &["login", "li", "--stdin"], "nul\u{0}canary\n", 2);
     assert!(err.contains("NUL byte"), "{err}");
     assert!(!err.contains("canary"), "{err}");
+    // Two lines are two secrets or a mistake: neither is stored, neither is echoed.
+    let err = fail(&e, &["login", "li", "--stdin"], "canary-1\ncanary-2\n", 2);
+    assert!(
+        err.contains("stdin holds 2 lines: --stdin takes the secret alone"),
+        "{err}"
+    );
+    assert!(!err.contains("canary"), "{err}");
+    assert_eq!(e.kernel_keys(), Vec::<String>::new());
     // A secret the server refuses is not stored.
     let err = fail(&e, &["login", "li", "--stdin"], "canary\n", 1);
     assert!(

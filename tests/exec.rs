@@ -88,6 +88,17 @@ fn the_profile_s_exec_env_is_the_default() {
 }
 
 #[test]
+fn a_command_without_the_separator_is_told_where_it_goes() {
+    let (_fake, e) = env();
+    let out = e.run(&["exec", "p", "true"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "tokex: unexpected argument 'true' found; the command goes after `--`: tokex exec NAME -- CMD [ARGS...] (see --help)\n"
+    );
+}
+
+#[test]
 fn a_cmd_that_cannot_start_is_127_or_126_like_a_shell() {
     let (_fake, env) = env();
     let out = env.run(&["exec", "p", "--", "no-such-command-tokex"], "");

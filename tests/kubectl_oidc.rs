@@ -104,6 +104,7 @@ fn the_plugin_signs_in_only_at_a_terminal_and_only_when_the_profile_allows() {
     assert!(!out.status.success());
     assert!(
         err.contains("kubectl ran tokex without a terminal")
+            && err.contains("kubectl's own stdin is not a terminal")
             && err.contains(&format!("tokex login {name}")),
         "{err}"
     );

@@ -139,7 +139,7 @@ pub(super) fn logout(broker: &Broker, name: &str, revoke: bool) -> Result<Logged
     } else {
         Vec::new()
     };
-    broker.cache.remove(name).for_profile(name)?;
+    broker.cache.forget(name).for_profile(name)?;
     let source = store.describe();
     let secret = match source.role {
         Role::Vault if store.delete(name).for_profile(name)? => SecretGone::Deleted,

@@ -110,3 +110,42 @@ fn unwritable_dir_is_not_an_error() {
     assert_eq!(Cache::at(d.path()).check_writable().unwrap(), d.path());
     assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
 }
+
+#[cfg(unix)]
+#[test]
+fn forget_removes_token_backoff_and_free_locks_but_not_a_held_one() {
+    let d = tempfile::tempdir().unwrap();
+    let c = Cache::at(d.path());
+    c.write("p", "k", &token());
+    c.set_backoff(
+        "p",
+        Some(&Backoff {
+            not_before: 0,
+            failures: 1,
+            status: Some(500),
+            code: None,
+        }),
+    );
+    drop(c.lock("p").unwrap());
+    drop(c.signin_lock("p").unwrap());
+    let held = c.lock("q").unwrap().unwrap();
+    assert!(c.forget("p").unwrap());
+    assert!(!c.forget("q").unwrap());
+    let left: Vec<String> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["q.lock"], "a held lock stays, nothing else does");
+    drop(held);
+    // A lock is taken only on the file its path still names (see lock_within).
+    let path = d.path().join("r.lock");
+    let opened = crate::platform::open_lock_file(&path).unwrap();
+    assert!(crate::fsutil::names(&path, &opened));
+    std::fs::remove_file(&path).unwrap();
+    assert!(!crate::fsutil::names(&path, &opened));
+    let _new = crate::platform::open_lock_file(&path).unwrap();
+    assert!(
+        !crate::fsutil::names(&path, &opened),
+        "another file at the path"
+    );
+}

@@ -110,7 +110,7 @@ pub fn serve(
         }
         Err(e) if e.is_not_found() && signs_in => {
             return Err(Error::not_found(format!(
-                "{} (kubectl ran tokex without a terminal, so it cannot sign in here: set the kubeconfig's interactiveMode to IfAvailable, or run `tokex login {name}`)",
+                "{} (kubectl ran tokex without a terminal, so it cannot sign in here: kubectl's own stdin is not a terminal (a pipe, a script, an IDE), or the kubeconfig says interactiveMode: Never; run `tokex login {name}` at a terminal first)",
                 e.message()
             ))
             .for_profile(name));

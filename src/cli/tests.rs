@@ -54,3 +54,28 @@ fn install_helpers_help_names_every_entry_point() {
         assert!(help.contains(name), "{name} missing from: {help}");
     }
 }
+
+#[test]
+fn every_argument_of_every_command_has_a_line_of_help() {
+    fn walk(cmd: &clap::Command, path: String, missing: &mut Vec<String>) {
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            if arg.is_hide_set() || id == "help" || id == "version" {
+                continue;
+            }
+            if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                missing.push(format!("{path} {id}"));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            if !sub.is_hide_set() {
+                walk(sub, format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+    }
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    cmd.build();
+    let mut missing = Vec::new();
+    walk(&cmd, "tokex".into(), &mut missing);
+    assert!(missing.is_empty(), "arguments without help: {missing:?}");
+}

@@ -71,8 +71,18 @@ fn read_secret(name: &str, from_stdin: bool, io: &mut Io) -> Result<Secret> {
         }
         let mut text =
             String::from_utf8(buf).map_err(|_| Error::usage("the secret on stdin is not UTF-8"))?;
+        // A second line is a mistake (two secrets, a file with a comment): storing the first
+        // and dropping the rest would keep a secret the user did not mean.
+        let lines = text.lines().filter(|l| !l.trim().is_empty()).count();
         let line = text.lines().next().unwrap_or("").to_string();
         zeroize::Zeroize::zeroize(&mut text);
+        if lines > 1 {
+            let mut line = line;
+            zeroize::Zeroize::zeroize(&mut line);
+            return Err(Error::usage(format!(
+                "stdin holds {lines} lines: --stdin takes the secret alone, on one line; nothing was stored"
+            )));
+        }
         line
     } else if io.terminal {
         rpassword::prompt_password(format!("Secret for {name} (input hidden): "))
@@ -142,7 +152,7 @@ pub fn cache_clear(broker: &Broker, name: Option<&str>) -> Result<()> {
     };
     for n in names {
         broker.config().get(n)?;
-        broker.cache().remove(n).for_profile(n)?;
+        broker.cache().forget(n).for_profile(n)?;
     }
     Ok(())
 }

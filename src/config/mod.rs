@@ -4,10 +4,12 @@
 mod file;
 mod schema;
 mod signin;
+mod store_name;
 
 pub use file::{add_profile, remove_profile};
 pub use schema::*;
 pub use signin::{DEFAULT_SIGNIN_SCOPE, Discovered, Endpoint};
+pub use store_name::StoreName;
 
 use crate::error::{Error, Result};
 use crate::matching::{self, Candidate, Target};
