@@ -4,7 +4,7 @@
 use crate::broker::{Broker, Notice, SignIn, StoreFor, Want};
 use crate::cache::Cache;
 use crate::callers::{bazel, cargo, docker, exec, external, git, kubectl, plain, terraform};
-use crate::cli::{CacheCmd, Cli, Command};
+use crate::cli::{CacheCmd, Cli, Command, ProfileCmd};
 use crate::commands::{self, Io, account, doctor, install, status};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -49,6 +49,20 @@ impl Setup {
 pub fn run(cli: Cli, setup: Setup, io: &mut Io) -> Result<()> {
     let path = setup.config_path.clone();
     match cli.command {
+        // Removing a profile removes its secret first, as `tokex logout` does: afterwards no
+        // command could name it, and the secret would stay in the store for good.
+        Command::Profile(ProfileCmd::Remove {
+            name,
+            keep_secret: false,
+        }) => {
+            let broker = setup.broker()?;
+            account::logout(&broker, &name, true, io)?;
+            let remove = ProfileCmd::Remove {
+                name,
+                keep_secret: false,
+            };
+            commands::profile::run(&path, broker.cache(), remove, io)
+        }
         Command::Profile(cmd) => commands::profile::run(&path, &setup.cache, cmd, io),
         Command::Login {
             name,

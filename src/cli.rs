@@ -38,8 +38,8 @@ pub enum Command {
         /// Sign-in profiles: print the sign-in URL instead of opening a browser
         #[arg(long)]
         no_browser: bool,
-        /// Sign-in profiles: the longest wait for the user, in seconds (browser default 180; a device code's own expiry)
-        #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+        /// Sign-in profiles: the longest wait for the user, 1s to 1h (browser default 3m; a device code's own expiry)
+        #[arg(long, value_name = "DURATION", value_parser = crate::duration::signin_wait)]
         timeout: Option<u64>,
     },
     /// Delete a profile's stored secret and its cached token (revoking them first where the provider can)
@@ -221,12 +221,17 @@ pub enum ProfileCmd {
         #[arg(add = complete::profiles())]
         name: String,
     },
-    /// Remove a profile from the config (its stored secret stays until `tokex logout`)
-    #[command(after_help = "Example: tokex logout acme-vcd && tokex profile remove acme-vcd")]
+    /// Remove a profile: its stored secret and cached token (revoked first where the provider can, as `tokex logout`), then its table in the config
+    #[command(
+        after_help = "Examples:\n  tokex profile remove acme-vcd\n  tokex profile remove acme-vcd --keep-secret"
+    )]
     Remove {
         /// The profile
         #[arg(add = complete::profiles())]
         name: String,
+        /// Leave the stored secret in its store (re-adding the profile finds it again)
+        #[arg(long)]
+        keep_secret: bool,
     },
 }
 
@@ -320,9 +325,9 @@ pub struct AddArgs {
     /// PEM file of extra CA certificates to trust for this profile
     #[arg(long)]
     pub ca_file: Option<String>,
-    /// Total seconds for one token request, retries included (default 30)
-    #[arg(long)]
-    pub timeout: Option<u64>,
+    /// Total time for one token request, retries included: 30s (the default), 2m, …
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<crate::duration::Seconds>,
 }
 
 /// The names under which the binary speaks one tool's protocol, as `tokex SUBCOMMAND`.

@@ -74,3 +74,95 @@ mod tests {
         assert_eq!(show(Duration::minutes(150)), "2h30m");
     }
 }
+
+/// A duration a profile or a flag gives in whole seconds, written the one way tokex writes
+/// every duration (`"30s"`, `"5m"`, `"1h"`); bare whole seconds (`timeout = 30`, as configs
+/// written before said it) are read too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seconds(pub u64);
+
+impl std::str::FromStr for Seconds {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Seconds, String> {
+        let d = parse(text)?;
+        Ok(Seconds(d.whole_seconds().max(0).unsigned_abs()))
+    }
+}
+
+impl std::fmt::Display for Seconds {
+    /// In the largest unit that divides it, so it reads back exactly.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            s if s > 0 && s % 3600 == 0 => write!(f, "{}h", s / 3600),
+            s if s > 0 && s % 60 == 0 => write!(f, "{}m", s / 60),
+            s => write!(f, "{s}s"),
+        }
+    }
+}
+
+impl serde::Serialize for Seconds {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Seconds {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Seconds, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Whole(u64),
+            Text(String),
+        }
+        match Written::deserialize(d)? {
+            Written::Whole(n) => Ok(Seconds(n)),
+            Written::Text(t) => t.parse().map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// `login --timeout`: a duration (`90s`, `3m`; whole seconds too) from 1 s to an hour.
+pub fn signin_wait(text: &str) -> Result<u64, String> {
+    let Seconds(s) = text.parse()?;
+    if (1..=3600).contains(&s) {
+        Ok(s)
+    } else {
+        Err(format!("{text:?} is not between 1s and 1h"))
+    }
+}
+
+#[cfg(test)]
+mod seconds_tests {
+    use super::*;
+
+    #[test]
+    fn written_one_way_read_both_ways() {
+        for (text, secs, shown) in [
+            ("30", 30, "30s"),
+            ("30s", 30, "30s"),
+            ("90s", 90, "90s"),
+            ("2m", 120, "2m"),
+            ("1h", 3600, "1h"),
+        ] {
+            let s: Seconds = text.parse().unwrap();
+            assert_eq!(s, Seconds(secs), "{text}");
+            assert_eq!(s.to_string(), shown);
+            assert_eq!(shown.parse::<Seconds>().unwrap(), s, "round trip");
+        }
+        assert!("ten".parse::<Seconds>().is_err());
+        assert_eq!(signin_wait("3m"), Ok(180));
+        assert!(signin_wait("0s").is_err() && signin_wait("2h").is_err());
+    }
+
+    #[test]
+    fn a_config_may_say_either() {
+        #[derive(serde::Deserialize)]
+        struct T {
+            timeout: Seconds,
+        }
+        let a: T = toml_edit::de::from_str("timeout = 30").unwrap();
+        let b: T = toml_edit::de::from_str("timeout = \"30s\"").unwrap();
+        assert_eq!((a.timeout, b.timeout), (Seconds(30), Seconds(30)));
+        assert!(toml_edit::de::from_str::<T>("timeout = \"soon\"").is_err());
+    }
+}

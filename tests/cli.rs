@@ -41,15 +41,43 @@ fn profile_add_list_show_remove() {
         "acme",
         "--match",
         "https://vcd.example.com",
+        "--timeout",
+        "90",
     ]);
-    e.ok(&["profile", "add", "csp", "--provider", "vmware-csp"]);
+    let out = e.run(&["profile", "add", "csp", "--provider", "vmware-csp"], "");
+    assert!(
+        stderr(&out).ends_with("; next: tokex login csp (stores its secret)\n"),
+        "{}",
+        stderr(&out)
+    );
+    // A profile whose secret comes from elsewhere has nothing for `login` to store.
+    let args = [
+        "profile",
+        "add",
+        "env",
+        "--provider",
+        "vmware-csp",
+        "--secret-env",
+        "CSP_TOKEN",
+    ];
+    let out = e.run(&args, "");
+    assert!(
+        stderr(&out).ends_with(
+            "; next: tokex token env (the secret comes from the environment variable CSP_TOKEN)\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    e.ok(&["profile", "remove", "env"]);
     assert_eq!(
         e.ok(&["profile", "list"]),
         "acme\tvcd\thttps://vcd.example.com\ncsp\tvmware-csp\thttps://console.cloud.vmware.com\n"
     );
     let show = e.ok(&["profile", "show", "acme"]);
     assert!(
-        show.contains("provider = \"vcd\"") && show.contains("tenant = \"acme\""),
+        show.contains("provider = \"vcd\"")
+            && show.contains("tenant = \"acme\"")
+            && show.contains("timeout = \"90s\""),
         "{show}"
     );
     let text = std::fs::read_to_string(e.config()).unwrap();
@@ -401,5 +429,39 @@ fn demo_runs_offline() {
         "{err}"
     );
     // Every demo secret was removed from the (throw-away user's) kernel keyring.
+    assert_eq!(e.kernel_keys(), Vec::<String>::new());
+}
+
+#[test]
+fn profile_remove_takes_the_stored_secret_and_cache_with_it_unless_kept() {
+    let fake = Fake::ok(OK);
+    let e = Env::keyutils();
+    let body = format!("provider = \"vmware-csp\"\nurl = \"{}\"", fake.url());
+    e.write_config(&profile("c", &body));
+    e.login("c", "secret-1");
+    assert_eq!(e.kernel_keys().len(), 1, "{:?}", e.kernel_keys());
+    let out = e.run(&["profile", "remove", "c"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "tokex: c: secret and cached token removed; tokens already issued stay valid at vmware-csp until they expire (it offers no revocation to tokex)\ntokex: removed profile c\n"
+    );
+    assert_eq!(e.kernel_keys(), Vec::<String>::new());
+    let left: Vec<_> = std::fs::read_dir(e.cache_dir())
+        .map(|d| d.map(|f| f.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "cache files left: {left:?}");
+    // Kept on request: the same name finds it again, and logout then removes it.
+    e.write_config(&profile("c", &body));
+    e.login("c", "secret-2");
+    let out = e.run(&["profile", "remove", "c", "--keep-secret"], "");
+    assert!(
+        stderr(&out).contains("its stored secret was kept (--keep-secret)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(e.kernel_keys().len(), 1);
+    e.write_config(&profile("c", &body));
+    e.ok(&["logout", "c"]);
     assert_eq!(e.kernel_keys(), Vec::<String>::new());
 }

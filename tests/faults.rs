@@ -424,3 +424,47 @@ fn an_untrusted_certificate_names_ca_file_and_ca_file_fixes_it() {
     env.set("SECRET", CANARY_SECRET);
     assert_eq!(env.ok(&["token", "p"]), format!("{CANARY_TOKEN}\n"));
 }
+
+#[test]
+fn https_to_a_plain_http_port_says_so_in_words() {
+    // What nginx or any HTTP server does with a TLS ClientHello: a plain-HTTP 400, then close.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "https://127.0.0.1:{}",
+        listener.local_addr().unwrap().port()
+    );
+    listener.set_nonblocking(true).unwrap();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = done.clone();
+    let server = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        // Every attempt tokex makes (it retries a failed connection a little), for at most 20 s.
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !stop.load(std::sync::atomic::Ordering::SeqCst) && std::time::Instant::now() < until {
+            let Ok((mut conn, _)) = listener.accept() else {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                continue;
+            };
+            conn.set_nonblocking(false).unwrap();
+            conn.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .unwrap();
+            let _ = conn.read(&mut [0u8; 1024]);
+            let _ = conn.write_all(
+                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    let env = env_for(&url);
+    let out = env.run(&["token", "p"], "");
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    server.join().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("the server answered in plain HTTP, not TLS")
+            && !err.contains("InvalidContentType"),
+        "{err}"
+    );
+    clean("plain", &err);
+}

@@ -29,16 +29,32 @@ fn round_trip(e: &Env, fake: &Fake, name: &str, store: &str) {
         fake.request(1).form_value("api_token").as_deref(),
         Some("stored-secret-1")
     );
+    // A second profile in the same store: the store is described once, not per profile.
+    let second = format!("{name}-2");
+    let body = format!("provider = \"vmware-csp\"\nurl = \"{}\"", fake.url());
+    e.write_config(&format!(
+        "{}{}",
+        profile(name, &body),
+        profile(&second, &body)
+    ));
+    e.login(&second, "stored-secret-2");
     let status = e.ok(&["status"]);
     assert!(
         status.starts_with(&format!("secret store: {store}")),
         "{status}"
     );
-    assert!(
-        status.contains(&format!("{name}: provider vmware-csp; secret stored")),
-        "{status}"
-    );
+    for n in [name, second.as_str()] {
+        assert!(
+            status.contains(&format!(
+                "{n}: provider vmware-csp; secret stored in {store}; cached"
+            )),
+            "{status}"
+        );
+    }
+    let described = format!("\nstore {store}: ");
+    assert_eq!(status.matches(&described).count(), 1, "{status}");
     assert!(!status.contains("stored-secret-1"));
+    e.ok(&["logout", &second]);
     e.ok(&["logout", name]);
     assert!(e.ok(&["status", name]).contains("secret missing"));
 }

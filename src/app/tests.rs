@@ -117,8 +117,15 @@ fn login_status_token_logout_with_streams() {
     assert_eq!((r.code, r.stdout.as_str()), (0, "csp-auth-token: at-1\n"));
     let r = w.run(&["status", "csp"], "");
     assert!(
+        r.stdout.contains(
+            "csp: provider vmware-csp; secret stored in memory; cached token valid until "
+        ),
+        "{}",
         r.stdout
-            .contains("csp: provider vmware-csp; secret stored in memory (this test's memory; kept until the test ends); cached token valid until "),
+    );
+    assert!(
+        r.stdout
+            .ends_with("\nstore memory: this test's memory; kept until the test ends\n"),
         "{}",
         r.stdout
     );

@@ -295,7 +295,7 @@ fn need(token: &Token, min_valid: Duration) -> Duration {
 
 fn http_for(profile: &Profile) -> Result<Http> {
     Http::new(Settings {
-        timeout: profile.timeout,
+        timeout: profile.timeout.map(|t| t.0),
         ca_file: profile.ca_file.as_deref(),
         plain_http_only: plain_http_only(profile),
     })

@@ -45,11 +45,9 @@ pub fn run(
     let mut r = Report::default();
     match loaded {
         Ok(broker) => checks(&mut r, path, &broker, only)?,
-        Err(e) => r.add(
-            Level::Fail,
-            "config",
-            format!("{e} (fix the file, or `tokex profile add`)"),
-        ),
+        // The error names the file, the line and the fix; `profile add` cannot help, as it
+        // refuses to edit a file it cannot read.
+        Err(e) => r.add(Level::Fail, "config", e.to_string()),
     }
     write(io.stdout, &r.text)?;
     if r.failed {

@@ -23,8 +23,9 @@ pub fn run(path: &Path, cache: &Cache, cmd: ProfileCmd, io: &mut Io) -> Result<(
             }
             config::add_profile(path, &name, &profile)?;
             io.say(&format!(
-                "tokex: added profile {name} to {}; next: tokex login {name}",
-                path.display()
+                "tokex: added profile {name} to {}; next: {}",
+                path.display(),
+                next_step(&name, &profile)
             ));
             Ok(())
         }
@@ -51,14 +52,36 @@ pub fn run(path: &Path, cache: &Cache, cmd: ProfileCmd, io: &mut Io) -> Result<(
                 &format!("# profile {name} in {}\n{doc}", path.display()),
             )
         }
-        ProfileCmd::Remove { name } => {
+        // The stored secret is removed before this (app.rs runs `logout`) unless kept.
+        ProfileCmd::Remove { name, keep_secret } => {
             config::remove_profile(path, &name)?;
-            cache.remove(&name).for_profile(&name)?;
-            io.say(&format!(
-                "tokex: removed profile {name}; its stored secret stays until `tokex logout` (re-add the profile first) or you delete it from the store"
-            ));
+            cache.forget(&name).for_profile(&name)?;
+            io.say(&if keep_secret {
+                format!(
+                    "tokex: removed profile {name}; its stored secret was kept (--keep-secret): add a profile named {name} again to use it, then `tokex logout {name}` removes it"
+                )
+            } else {
+                format!("tokex: removed profile {name}")
+            });
             Ok(())
         }
+    }
+}
+
+/// What to run after `profile add`: a profile that reads its secret from the environment, a
+/// file or a command has nothing for `login` to store.
+fn next_step(name: &str, profile: &Profile) -> String {
+    let shown = |v: &str| crate::printable::printable(v, crate::printable::SHORT);
+    let source = match (&profile.secret_env, &profile.secret_file) {
+        (Some(var), _) => Some(format!("the environment variable {}", shown(var))),
+        (_, Some(file)) => Some(format!("the file {}", shown(file))),
+        _ if profile.secret_command.is_some() => Some("its secret_command".to_string()),
+        _ => None,
+    };
+    match source {
+        Some(from) => format!("tokex token {name} (the secret comes from {from})"),
+        None if profile.grant().signs_in() => format!("tokex login {name} (signs you in)"),
+        None => format!("tokex login {name} (stores its secret)"),
     }
 }
 

@@ -17,6 +17,9 @@ pub fn run(broker: &Broker, only: Option<&str>, io: &mut Io) -> Result<()> {
     out.push_str(&format!("config: {}\n", config.path.display()));
     let cache = broker.cache().dir().map(|d| d.display().to_string());
     out.push_str(&format!("cache: {}\n", cache.as_deref().unwrap_or("none")));
+    // Each store's description (where it keeps a secret, for how long) is said once, after
+    // the profiles that name it.
+    let mut stores: Vec<String> = Vec::new();
     let names: Vec<&str> = match only {
         Some(n) => vec![n],
         None => config.profiles.keys().map(String::as_str).collect(),
@@ -27,10 +30,16 @@ pub fn run(broker: &Broker, only: Option<&str>, io: &mut Io) -> Result<()> {
         let source = &status.secret.source;
         let own = source.role == Role::Vault;
         let secret = match &status.secret.state {
-            SecretState::Present if own => format!(
-                "stored in {} ({}; kept {})",
-                source.name, source.location, source.lifetime
-            ),
+            SecretState::Present if own => {
+                let said = format!(
+                    "{}: {}; kept {}",
+                    source.name, source.location, source.lifetime
+                );
+                if !stores.contains(&said) {
+                    stores.push(said);
+                }
+                format!("stored in {}", source.name)
+            }
             SecretState::Present => format!("from {} (set)", source.name),
             SecretState::Missing(_) if own => format!("missing (run `tokex login {name}`)"),
             SecretState::Missing(_) => format!("from {} (not set)", source.name),
@@ -46,6 +55,9 @@ pub fn run(broker: &Broker, only: Option<&str>, io: &mut Io) -> Result<()> {
             "{name}: provider {}; secret {secret}; cached token {cached}\n",
             profile.provider
         ));
+    }
+    for store in stores {
+        out.push_str(&format!("store {store}\n"));
     }
     write(io.stdout, &out)
 }

@@ -109,9 +109,9 @@ pub struct Profile {
     pub secret_command: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<String>,
-    /// Total time for one token request, retries included, in seconds.
+    /// Total time for one token request, retries included (`"30s"`; whole seconds too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<u64>,
+    pub timeout: Option<crate::duration::Seconds>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revocation_url: Option<String>,
     /// OIDC issuer: its discovery document names the endpoints the other `*_url` fields leave out.
@@ -284,10 +284,10 @@ impl Profile {
         }
         if self
             .timeout
-            .is_some_and(|t| !(1..=MAX_TIMEOUT_SECS).contains(&t))
+            .is_some_and(|t| !(1..=MAX_TIMEOUT_SECS).contains(&t.0))
         {
             return Err(Error::usage(format!(
-                "`timeout` must be 1 to {MAX_TIMEOUT_SECS} seconds"
+                "`timeout` must be 1s to {MAX_TIMEOUT_SECS}s"
             )));
         }
         if let Some(ahead) = &self.refresh_ahead {
@@ -366,7 +366,7 @@ mod tests {
     fn timeout_is_bounded() {
         let mut p = Profile::empty(ProviderId::VmwareCsp);
         for (t, ok) in [(0, false), (1, true), (3600, true), (u64::MAX, false)] {
-            p.timeout = Some(t);
+            p.timeout = Some(crate::duration::Seconds(t));
             assert_eq!(p.validate().is_ok(), ok, "{t}");
         }
     }

@@ -358,6 +358,11 @@ fn describe_transport(e: &reqwest::Error, url: &reqwest::Url, timeout: Duration)
             "no answer from {h} within {}s (profile `timeout`)",
             timeout.as_secs()
         )
+    } else if cause.contains("InvalidContentType") {
+        // rustls's words for a first answer that is no TLS record at all.
+        format!(
+            "TLS to {h}: the server answered in plain HTTP, not TLS (a plain-http port? https is needed for any host but loopback)"
+        )
     } else if cause.to_ascii_lowercase().contains("certificate") {
         format!("TLS to {h}: {cause} (a private CA? name its PEM file in the profile's `ca_file`)")
     } else if e.is_connect() {
