@@ -85,7 +85,7 @@ fn read_secret(name: &str, from_stdin: bool, io: &mut Io) -> Result<Secret> {
         }
         line
     } else if io.terminal {
-        rpassword::prompt_password(format!("Secret for {name} (input hidden): "))
+        crate::platform::read_hidden_line(&format!("Secret for {name} (input hidden): "))
             .map_err(|e| Error::op(format!("reading the secret from the terminal: {e}")))?
     } else {
         return Err(Error::usage(

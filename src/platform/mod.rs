@@ -7,6 +7,10 @@
 mod unix;
 #[cfg(unix)]
 pub use unix::*;
+#[cfg(unix)]
+mod hidden;
+#[cfg(unix)]
+pub use hidden::read_hidden_line;
 
 mod engine;
 pub use engine::{become_engine, sibling_program};

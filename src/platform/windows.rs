@@ -210,6 +210,12 @@ pub fn spawn_detached(mut cmd: Command) -> io::Result<()> {
     cmd.creation_flags(flags).spawn().map(drop)
 }
 
+/// Shows `prompt` on the console and reads one line with echo off (rpassword's console prompt;
+/// unlike the Unix one, it does not yet restore the console mode on Ctrl-C).
+pub fn read_hidden_line(prompt: &str) -> std::io::Result<String> {
+    rpassword::prompt_password(prompt)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
