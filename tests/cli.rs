@@ -236,8 +236,20 @@ fn login_verifies_before_storing_and_logout_removes() {
         2,
         "the token came from login's verified exchange, cached"
     );
+    assert_eq!(e.ok(&["token", "c", "--refresh"]), "at-1\n");
+    assert!(
+        e.cache_dir().join("c.lock").exists(),
+        "the exchange left its lock"
+    );
     e.ok(&["logout", "c"]);
     assert!(e.ok(&["status", "c"]).contains("secret missing"));
+    // Nothing of the profile is left in the cache: token, lock and backoff files are gone.
+    let left: Vec<_> = std::fs::read_dir(e.cache_dir())
+        .unwrap()
+        .map(|f| f.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().starts_with("c."))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
     let err = fail(&e, &["token", "c"], "", 2);
     assert!(err.contains("tokex login c"), "{err}");
 }
@@ -312,7 +324,12 @@ fn cache_hit_makes_no_request_and_refresh_and_clear_do() {
     assert_eq!(fake.count(), 1);
     e.ok(&["token", "c", "--refresh"]);
     assert_eq!(fake.count(), 2);
+    assert!(e.cache_dir().join("c.lock").exists());
     e.ok(&["cache", "clear", "c"]);
+    assert!(
+        !e.cache_dir().join("c.lock").exists() && !e.cache_dir().join("c.json").exists(),
+        "cache clear leaves no file of the profile"
+    );
     e.ok(&["token", "c"]);
     assert_eq!(fake.count(), 3);
     // A minimum longer than the provider's tokens live cannot be met by exchanging again: the
