@@ -11,6 +11,23 @@ fn token() -> Token {
     }
 }
 
+/// A cache in `dir` holding profile `p`'s token (key `k`) and a backoff record.
+#[cfg(unix)]
+fn with_token_and_backoff(dir: &Path) -> Cache {
+    let c = Cache::at(dir);
+    c.write("p", "k", &token());
+    c.set_backoff(
+        "p",
+        Some(&Backoff {
+            not_before: 1,
+            failures: 1,
+            status: Some(400),
+            code: Some("invalid_grant".into()),
+        }),
+    );
+    c
+}
+
 #[test]
 fn round_trip_with_private_modes() {
     let d = tempfile::tempdir().unwrap();
@@ -61,17 +78,7 @@ fn corrupt_truncated_and_foreign_files_are_misses() {
 fn entries_tokex_could_not_have_written_are_misses() {
     use std::os::unix::fs::PermissionsExt;
     let d = tempfile::tempdir().unwrap();
-    let c = Cache::at(d.path());
-    c.write("p", "k", &token());
-    c.set_backoff(
-        "p",
-        Some(&Backoff {
-            not_before: 1,
-            failures: 1,
-            status: Some(400),
-            code: Some("invalid_grant".into()),
-        }),
-    );
+    let c = with_token_and_backoff(d.path());
     assert!(c.read("p", "k").is_some() && c.backoff("p").is_some());
     let mode =
         |p: &Path, m| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
@@ -115,17 +122,7 @@ fn unwritable_dir_is_not_an_error() {
 #[test]
 fn forget_removes_token_backoff_and_free_locks_but_not_a_held_one() {
     let d = tempfile::tempdir().unwrap();
-    let c = Cache::at(d.path());
-    c.write("p", "k", &token());
-    c.set_backoff(
-        "p",
-        Some(&Backoff {
-            not_before: 0,
-            failures: 1,
-            status: Some(500),
-            code: None,
-        }),
-    );
+    let c = with_token_and_backoff(d.path());
     drop(c.lock("p").unwrap());
     drop(c.signin_lock("p").unwrap());
     let held = c.lock("q").unwrap().unwrap();
