@@ -121,9 +121,8 @@ fn every_import_is_allowed_by_architecture_md() {
     }
 }
 
-#[test]
-fn the_imports_form_no_cycle() {
-    let graph = graph();
+/// The modules of `graph` that lie on an import cycle (none: an empty map).
+fn on_cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> BTreeMap<&str, BTreeSet<&str>> {
     // Repeatedly remove modules that import nothing left; whatever remains is on a cycle.
     let mut left: BTreeMap<&str, BTreeSet<&str>> = graph
         .iter()
@@ -151,7 +150,72 @@ fn the_imports_form_no_cycle() {
             deps.retain(|d| !done.contains(d));
         }
     }
+    left
+}
+
+#[test]
+fn the_imports_form_no_cycle() {
+    let graph = graph();
+    let left = on_cycles(&graph);
     assert!(left.is_empty(), "modules on an import cycle: {left:?}");
+}
+
+/// Inside each folder module, which sibling files each file takes names from (`super::NAME`,
+/// where NAME is a sibling): `src/broker/signin.rs` → `account`, `rules`.
+fn sibling_graphs() -> BTreeMap<PathBuf, BTreeMap<String, BTreeSet<String>>> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let mut out: BTreeMap<PathBuf, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    for file in &files {
+        let (Some(dir), Some(stem)) = (file.parent(), file.file_stem()) else {
+            continue;
+        };
+        let stem = stem.to_string_lossy().to_string();
+        if dir == src || stem == "mod" || stem == "tests" {
+            continue;
+        }
+        let siblings: BTreeSet<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| {
+                e.ok()?
+                    .path()
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into())
+            })
+            .collect();
+        let text = std::fs::read_to_string(file).unwrap();
+        let deps = text
+            .match_indices("super::")
+            .map(|(i, _)| ident(&text[i + "super::".len()..]))
+            .filter(|name| name != &stem && siblings.contains(name))
+            .collect();
+        out.entry(dir.to_path_buf()).or_default().insert(stem, deps);
+    }
+    out
+}
+
+#[test]
+fn inside_a_folder_the_files_form_no_cycle_and_the_broker_s_rules_are_a_leaf() {
+    let graphs = sibling_graphs();
+    for (dir, graph) in &graphs {
+        let left = on_cycles(graph);
+        assert!(
+            left.is_empty(),
+            "{}: files on an import cycle: {left:?}",
+            dir.display()
+        );
+    }
+    let broker = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/broker");
+    let rules = std::fs::read_to_string(broker.join("rules.rs")).unwrap();
+    assert!(
+        !rules.contains("super::"),
+        "broker/rules.rs holds the rules every broker file shares: it imports nothing of the broker's"
+    );
+    assert!(
+        graphs[&broker]["signin"].contains("rules"),
+        "the checker reads super:: imports"
+    );
 }
 
 #[test]

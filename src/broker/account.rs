@@ -1,7 +1,8 @@
 //! The bodies of `login`, `logout` and `status` (shared by `tokex status` and `tokex doctor`):
 //! the only code that writes or deletes a stored secret on the user's request.
 
-use super::{Broker, Tokens, http_for, key};
+use super::rules::{http_for, key, resolved};
+use super::{Broker, Tokens};
 use crate::config::{Endpoint, Profile};
 use crate::error::{Error, Result, ResultExt};
 use crate::sensitive::Secret;
@@ -169,7 +170,7 @@ fn revoke_tokens(
         Err(e) => return Err(e.context("reading the stored secret to revoke it")),
     };
     let key = key(name, profile);
-    let profile = super::signin::resolved(profile)?;
+    let profile = resolved(profile)?;
     if profile.endpoint(Endpoint::Revocation).is_none() {
         return Ok(Vec::new());
     }

@@ -7,7 +7,8 @@
 //! so a kill at any point loses nothing. A failure leaves the cached token in place and backs
 //! off (30 s, doubling, at most 10 min); the reason is logged at debug level by later hits.
 
-use super::{Broker, DEFAULT_MIN_VALID, key, need};
+use super::Broker;
+use super::rules::{DEFAULT_MIN_VALID, key, need};
 use crate::cache::{Backoff, Cache};
 use crate::config::Profile;
 use crate::error::{Result, ResultExt};

@@ -1,7 +1,8 @@
 //! What `tokex status` and `tokex doctor` ask beyond a profile's status: which OS store is in
 //! use and whether it answers, and whether a profile's token endpoint is reachable.
 
-use super::{Broker, Tokens, http_for};
+use super::rules::http_for;
+use super::{Broker, Tokens};
 use crate::error::{Result, ResultExt};
 
 /// The OS secret store this process would use, and whether it answered a probe.

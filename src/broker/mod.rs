@@ -8,6 +8,7 @@ mod account;
 mod ahead;
 mod checks;
 mod issued;
+mod rules;
 mod signin;
 
 pub use crate::stores::{Description, Role};
@@ -15,20 +16,18 @@ pub use account::{CachedState, LoggedIn, LoggedOut, SecretCheck, SecretGone, Sec
 pub use ahead::SUBCOMMAND as REFRESH_AHEAD_SUBCOMMAND;
 pub use checks::StoreCheck;
 pub use issued::Issued;
-pub use signin::{DEFAULT_BROWSER_TIMEOUT, SignIn, discover};
+pub use rules::{DEFAULT_MIN_VALID, discover};
+pub use signin::{DEFAULT_BROWSER_TIMEOUT, SignIn};
 
 use crate::cache::Cache;
 use crate::config::{Config, Profile};
 use crate::error::{Error, Result, ResultExt};
-use crate::http::{Http, Settings};
 use crate::sensitive::Secret;
 use crate::stores::Store;
 use crate::token::Token;
-use sha2::{Digest, Sha256};
+use rules::{fresh, http_for, key, need, resolved, short};
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
-
-pub const DEFAULT_MIN_VALID: Duration = Duration::minutes(1);
 
 #[derive(Debug, Clone, Copy)]
 pub struct Want {
@@ -131,7 +130,7 @@ impl Broker {
     /// One exchange with a given secret, no cache. A refresh token the provider no longer
     /// accepts is [`NotFound`](crate::error::Kind::NotFound), naming the sign-in that mends it.
     fn exchange(&self, name: &str, profile: &Profile, secret: &Secret) -> Result<Token> {
-        let profile = signin::resolved(profile).for_profile(name)?;
+        let profile = resolved(profile).for_profile(name)?;
         let http = http_for(&profile).for_profile(name)?;
         crate::providers::exchange(&http, &profile, secret)
             .map_err(|e| {
@@ -179,7 +178,7 @@ impl Broker {
     /// Says once when the caller asked for more validity than the provider's tokens have.
     fn warn_if_short(&self, name: &str, profile: &Profile, token: &Token, want: Want) {
         let left = token.remaining(OffsetDateTime::now_utc());
-        if short(token, want) {
+        if short(token, want.min_valid) {
             (self.notice)(&format!(
                 "tokex: {name}: warning: {} tokens live {}, so the {} of validity asked for cannot be met; this one is valid for {}",
                 profile.provider,
@@ -262,84 +261,11 @@ pub fn quiet_hit(cache: &Cache, name: &str, profile: &Profile, want: Want) -> Op
         return None;
     }
     let token = cache.read(name, &key(name, profile))?;
-    if !fresh(&token, want.min_valid) || short(&token, want) {
+    if !fresh(&token, want.min_valid) || short(&token, want.min_valid) {
         return None;
     }
     ahead::on_hit(cache, name, profile, &token, need(&token, want.min_valid));
     Some(token)
-}
-
-/// Whether the caller asked for more validity than this token has left (and than
-/// [`DEFAULT_MIN_VALID`]): it is still served, with a warning.
-fn short(token: &Token, want: Want) -> bool {
-    want.min_valid > DEFAULT_MIN_VALID
-        && token.remaining(OffsetDateTime::now_utc()) < want.min_valid
-}
-
-/// Whether a cached token may be handed out to a caller that wants `min_valid` more of it.
-/// A minimum the provider's tokens cannot meet at all (they live shorter) is not chased with an
-/// exchange on every call: such a token is served as any other, until its last stretch.
-fn fresh(token: &Token, min_valid: Duration) -> bool {
-    token.remaining(OffsetDateTime::now_utc()) >= need(token, min_valid)
-}
-
-/// How much validity a token must have left to be handed out to a caller asking `min_valid`.
-fn need(token: &Token, min_valid: Duration) -> Duration {
-    let life = token.lifetime();
-    if min_valid < life {
-        min_valid
-    } else {
-        DEFAULT_MIN_VALID.min(life / 2)
-    }
-}
-
-fn http_for(profile: &Profile) -> Result<Http> {
-    Http::new(Settings {
-        timeout: profile.timeout.map(|t| t.0),
-        ca_file: profile.ca_file.as_deref(),
-        plain_http_only: plain_http_only(profile),
-    })
-}
-
-/// Whether every address the profile sends to is plain `http://` (which the URL rule allows to
-/// loopback only): its client then loads no TLS trust store, which is most of an exchange's
-/// work (parsing the system's CA bundle) and of no use there.
-fn plain_http_only(p: &Profile) -> bool {
-    let discovered = p.discovered.iter().flat_map(|d| {
-        [
-            Some(&d.token_endpoint),
-            d.authorization_endpoint.as_ref(),
-            d.device_authorization_endpoint.as_ref(),
-            d.revocation_endpoint.as_ref(),
-        ]
-    });
-    let own = [
-        &p.token_url,
-        &p.revocation_url,
-        &p.issuer,
-        &p.authorization_url,
-        &p.device_authorization_url,
-    ];
-    let urls: Vec<&str> = own
-        .into_iter()
-        .map(Option::as_ref)
-        .chain(discovered)
-        .flatten()
-        .map(String::as_str)
-        .chain(p.base_url())
-        .collect();
-    !urls.is_empty() && urls.iter().all(|u| u.starts_with("http://"))
-}
-
-/// The cache key: a hash of the profile's name and every field that shapes its token or says
-/// where its secret comes from. Editing the profile changes it; `login` and `logout` remove
-/// the file.
-fn key(name: &str, profile: &Profile) -> String {
-    let mut h = Sha256::new();
-    h.update(name.as_bytes());
-    h.update([0]);
-    h.update(profile.identity().as_bytes());
-    hex::encode(&h.finalize()[..16])
 }
 
 #[cfg(test)]

@@ -1,10 +1,11 @@
 //! `tokex login` for profiles that sign the user in (grant `device_code` or
-//! `authorization_code`), and OIDC discovery. A sign-in ends with a refresh token in the
+//! `authorization_code`); discovery is one of the shared rules (`rules.rs`). A sign-in ends with a refresh token in the
 //! profile's store and its first token in the cache; from then on the profile refreshes like
 //! `grant = refresh_token`. Nothing is stored unless the whole sign-in succeeded.
 
-use super::{Broker, LoggedIn, Tokens, Want, http_for, key};
-use crate::config::{Discovered, Endpoint, Grant, Profile, ProviderId};
+use super::rules::{http_for, key, resolved};
+use super::{Broker, LoggedIn, Tokens, Want};
+use crate::config::{Grant, Profile, ProviderId};
 use crate::error::{Error, Result, ResultExt};
 use crate::http::Http;
 use crate::providers::oidc::{self, DeviceAuthorization, Poll};
@@ -12,7 +13,6 @@ use crate::providers::response::{granted_scope, parse_as};
 use crate::signin::{browser, pkce, redirect};
 use crate::stores::{Description, Store};
 use crate::token::Token;
-use std::borrow::Cow;
 use std::io::Write;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
@@ -31,44 +31,6 @@ pub struct SignIn {
     pub timeout: Option<Duration>,
     /// A caller's sign-in: skip it when another process signed in meanwhile.
     pub unless_signed_in: bool,
-}
-
-/// Reads the issuer's discovery document and checks it names what the profile's grant needs.
-pub fn discover(profile: &Profile) -> Result<Discovered> {
-    let issuer = profile
-        .issuer
-        .as_deref()
-        .ok_or_else(|| Error::usage("the profile has no `issuer` to discover"))?;
-    let http = http_for(profile)?;
-    let body = http
-        .send(&oidc::discovery_request(issuer)?, &[])
-        .and_then(|b| oidc::parse_discovery(&b, issuer))
-        .map_err(|e| e.context(format_args!("OIDC discovery for {issuer}")))?;
-    let mut found = profile.clone();
-    found.discovered = Some(body.clone());
-    for needed in Endpoint::needed_by(profile.grant()) {
-        if found.endpoint(*needed).is_none() {
-            let (field, name) = needed.names();
-            return Err(Error::usage(format!(
-                "{issuer}'s discovery document names no `{name}`, which grant {} needs (or give it: --{})",
-                profile.grant().name(),
-                field.replace('_', "-")
-            )));
-        }
-    }
-    Ok(body)
-}
-
-/// The profile with its endpoints: as configured, or with the issuer's discovery read now when
-/// the profile was written by hand without it.
-pub(super) fn resolved(profile: &Profile) -> Result<Cow<'_, Profile>> {
-    if profile.provider != ProviderId::Oauth2 || !profile.needs_discovery() {
-        return Ok(Cow::Borrowed(profile));
-    }
-    crate::log::debug(|| "the profile has no discovered endpoints; reading discovery".into());
-    let mut p = profile.clone();
-    p.discovered = Some(discover(profile)?);
-    Ok(Cow::Owned(p))
 }
 
 pub(super) fn sign_in(

@@ -225,16 +225,19 @@ fn only_a_profile_that_never_leaves_plain_loopback_http_skips_the_trust_store() 
         p.revocation_url = revoke.map(str::to_string);
         p
     };
-    assert!(super::plain_http_only(&oauth("http://127.0.0.1:9/t", None)));
-    assert!(!super::plain_http_only(&oauth(
+    assert!(super::rules::plain_http_only(&oauth(
+        "http://127.0.0.1:9/t",
+        None
+    )));
+    assert!(!super::rules::plain_http_only(&oauth(
         "https://idp.example/t",
         None
     )));
-    assert!(!super::plain_http_only(&oauth(
+    assert!(!super::rules::plain_http_only(&oauth(
         "http://127.0.0.1:9/t",
         Some("https://idp.example/revoke")
     )));
     // VMware Cloud Services' default URL is https.
     let csp = Profile::empty(crate::config::ProviderId::VmwareCsp);
-    assert!(!super::plain_http_only(&csp));
+    assert!(!super::rules::plain_http_only(&csp));
 }
