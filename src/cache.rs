@@ -53,7 +53,10 @@ impl Backoff {
     /// `HTTP 400 invalid_grant`, or that no server refused (a timeout, a store).
     pub fn reason(&self) -> String {
         match (self.status, &self.code) {
-            (Some(s), Some(c)) => format!("HTTP {s} {}", crate::printable::printable(c, 64)),
+            (Some(s), Some(c)) => format!(
+                "HTTP {s} {}",
+                crate::printable::printable(c, crate::printable::SHORT)
+            ),
             (Some(s), None) => format!("HTTP {s}"),
             _ => "no answer, or not from a server".into(),
         }
@@ -164,9 +167,9 @@ impl Cache {
             expires_at: token.expires_at.unix_timestamp(),
         };
         let mut bytes = serde_json::to_vec(&entry).unwrap_or_default();
-        let result = self
-            .ensure_dir()
-            .and_then(|()| fsutil::write_atomic(&path, &bytes).map_err(|e| e.to_string()));
+        let result = self.ensure_dir().and_then(|_| {
+            fsutil::write_atomic(&path, &bytes).map_err(|e| Error::op(e.to_string()))
+        });
         zeroize::Zeroize::zeroize(&mut bytes);
         if let Err(e) = result {
             crate::log::debug(|| {
@@ -322,20 +325,24 @@ impl Cache {
 
     /// Tests by doing: the directory is created if missing, and a file is written in it and
     /// removed. The directory, or why the cache cannot be used.
-    pub fn check_writable(&self) -> std::result::Result<&Path, String> {
-        self.ensure_dir()?;
-        let dir = self.dir.as_deref().ok_or("no cache directory")?;
+    pub fn check_writable(&self) -> Result<&Path> {
+        let dir = self.ensure_dir()?;
         let probe = dir.join(format!(".tokex-probe-{}", std::process::id()));
         fsutil::write_atomic(&probe, b"")
             .and_then(|()| std::fs::remove_file(&probe))
-            .map_err(|e| format!("{}: {e}", dir.display()))?;
+            .map_err(|e| Error::op(format!("{}: {e}", dir.display())))?;
         Ok(dir)
     }
 
-    fn ensure_dir(&self) -> std::result::Result<(), String> {
+    /// The cache directory, created private if missing (and made private if it was not).
+    fn ensure_dir(&self) -> Result<&Path> {
         match &self.dir {
-            Some(d) => fsutil::ensure_private_dir(d).map_err(|e| format!("{}: {e}", d.display())),
-            None => Err("no cache directory (no home directory and no TOKEX_CACHE_DIR)".into()),
+            Some(d) => fsutil::ensure_private_dir(d)
+                .map(|()| d.as_path())
+                .map_err(|e| Error::op(format!("{}: {e}", d.display()))),
+            None => Err(Error::op(
+                "no cache directory (no home directory and no TOKEX_CACHE_DIR)",
+            )),
         }
     }
 }

@@ -13,7 +13,7 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     let bad = || {
         format!(
             "{:?} is not a duration like 30s, 5m or 1h",
-            s.chars().take(40).collect::<String>()
+            crate::printable::printable(s, crate::printable::SHORT)
         )
     };
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());

@@ -25,11 +25,12 @@ impl Kind {
         Kind::CannotRun,
     ];
 
-    fn exit_code(self) -> &'static str {
+    /// The exit codes of this kind: one, except `exec`'s two (which one is the error's own).
+    fn exit_codes(self) -> &'static [i32] {
         match self {
-            Kind::Usage | Kind::NotFound => "2",
-            Kind::Operational => "1",
-            Kind::CannotRun => "126/127",
+            Kind::Usage | Kind::NotFound => &[2],
+            Kind::Operational => &[1],
+            Kind::CannotRun => &[126, 127],
         }
     }
 
@@ -51,7 +52,8 @@ impl Kind {
 pub fn exit_code_table() -> String {
     let mut out = String::from("  0        success\n");
     for kind in Kind::ALL {
-        out.push_str(&format!("  {:<8} {}\n", kind.exit_code(), kind.meaning()));
+        let codes: Vec<String> = kind.exit_codes().iter().map(i32::to_string).collect();
+        out.push_str(&format!("  {:<8} {}\n", codes.join("/"), kind.meaning()));
     }
     out
 }
@@ -167,11 +169,8 @@ impl Error {
     }
 
     pub fn exit_code(&self) -> i32 {
-        match self.kind {
-            Kind::Usage | Kind::NotFound => 2,
-            Kind::Operational => 1,
-            Kind::CannotRun => self.code.unwrap_or(126),
-        }
+        let codes = self.kind.exit_codes();
+        self.code.filter(|c| codes.contains(c)).unwrap_or(codes[0])
     }
 
     pub fn message(&self) -> &str {

@@ -170,7 +170,7 @@ pub fn is_loopback_host(host: &str) -> bool {
 }
 
 fn clip(s: &str) -> String {
-    crate::printable::printable(s, 100)
+    crate::printable::printable(s, crate::printable::LINE)
 }
 
 /// The candidate that serves `target`: `None` when none matches it.
@@ -229,7 +229,7 @@ impl Target {
             s.push_str(seg);
         }
         // A caller's path may carry anything.
-        crate::printable::printable(&s, 200)
+        crate::printable::printable(&s, crate::printable::LINE)
     }
 }
 

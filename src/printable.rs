@@ -6,8 +6,11 @@
 
 /// How much of a request a message quotes.
 pub const SHORT: usize = 40;
-/// How much of a server's message one line carries.
+/// How much of a server's message, or of a value from the config or the environment, one line
+/// carries.
 pub const LINE: usize = 200;
+/// A URL the user is to open or compare: whole, as any browser takes it.
+pub const URL: usize = 2048;
 
 /// What stands where a character was refused: visible, so nothing is silently hidden.
 const REPLACEMENT: char = '\u{FFFD}';

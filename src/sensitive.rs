@@ -4,6 +4,9 @@
 use std::fmt;
 use zeroize::Zeroize;
 
+/// No secret tokex keeps is longer than this; more is not a credential.
+pub const MAX_SECRET: u64 = 64 * 1024;
+
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 

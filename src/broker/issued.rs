@@ -19,14 +19,6 @@ impl Issued {
         }
     }
 
-    /// For tests of callers: a token presented in `Authorization`.
-    pub fn bearer(token: Token) -> Issued {
-        Issued {
-            token,
-            own_header: None,
-        }
-    }
-
     /// The header a request carries the token in.
     pub fn header_name(&self) -> &'static str {
         self.own_header.unwrap_or("Authorization")

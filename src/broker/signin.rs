@@ -91,7 +91,7 @@ fn keep(
         let granted = granted
             .as_deref()
             .map_or("did not say which scope it granted".to_string(), |g| {
-                format!("granted \"{}\"", crate::printable::printable(g, 200))
+                format!("granted \"{}\"", crate::printable::printable(g, crate::printable::LINE))
             });
         let hint = if asked.split_ascii_whitespace().any(|s| s == "offline_access") {
             "allow refresh tokens (offline access) for this client at the provider"
@@ -100,7 +100,7 @@ fn keep(
         };
         Error::op(format!(
             "the identity provider issued no refresh token, so tokex could not renew the sign-in: asked for scope \"{}\", it {granted}; {hint}; nothing was stored",
-            crate::printable::printable(asked, 200)
+            crate::printable::printable(asked, crate::printable::LINE)
         ))
         .for_profile(name)
     })?;

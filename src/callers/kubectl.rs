@@ -54,7 +54,7 @@ pub fn api_version(exec_info: Option<&str>) -> Result<String> {
         Some(v @ (V1 | V1BETA1)) => Ok(v.to_string()),
         Some(other) => Err(Error::usage(format!(
             "KUBERNETES_EXEC_INFO apiVersion {:?} is not supported (use {V1} or {V1BETA1})",
-            other.chars().take(80).collect::<String>()
+            crate::printable::printable(other, crate::printable::SHORT)
         ))),
         None => Err(Error::usage("KUBERNETES_EXEC_INFO has no apiVersion")),
     }

@@ -22,7 +22,7 @@ use std::io::{Read, Write};
 pub const DEFAULT_USERNAME: &str = "oauth2";
 
 /// Callers' requests are a few hundred bytes; anything near this is not a caller.
-const MAX_INPUT: u64 = 1024 * 1024;
+pub const MAX_INPUT: u64 = 1024 * 1024;
 
 /// Reads a caller's whole request, bounded.
 fn read_input(input: &mut dyn Read, what: &str) -> Result<Vec<u8>> {

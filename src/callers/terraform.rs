@@ -105,7 +105,7 @@ fn parse_host(host: &str) -> Result<Target> {
     if host.is_empty() || host.contains(['/', '@']) || host.trim() != host {
         return Err(Error::usage(format!(
             "{:?} is not a host name (terraform sends `example.com` or `example.com:8443`)",
-            host.chars().take(100).collect::<String>()
+            crate::printable::printable(host, crate::printable::SHORT)
         )));
     }
     Target::parse(host)

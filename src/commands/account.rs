@@ -9,7 +9,7 @@ use crate::token::rfc3339;
 use std::io::Read;
 
 /// The longest secret `login` reads; more is not a credential.
-const MAX_SECRET: u64 = 64 * 1024;
+use crate::sensitive::MAX_SECRET;
 
 /// `tokex login NAME`: a sign-in for profiles whose grant signs in (unless the refresh token
 /// comes on `--stdin`), else the secret from the terminal or stdin.
@@ -108,7 +108,7 @@ pub fn logout(broker: &Broker, name: &str, revoke: bool, io: &mut Io) -> Result<
                 profile
                     .endpoint(Endpoint::Revocation)
                     .unwrap_or("its revocation endpoint"),
-                2048
+                crate::printable::URL
             ),
             done.revoked.join(" and ")
         ));

@@ -117,7 +117,7 @@ pub fn add_profile(path: &Path, name: &str, profile: &Profile) -> Result<()> {
             .for_profile(name));
         }
         let rendered = toml_edit::ser::to_document(profile)
-            .map_err(|e| Error::usage(format!("cannot write profile: {e}")))?;
+            .map_err(|e| Error::op(format!("cannot write profile: {e}")))?;
         let mut table = rendered.as_table().clone();
         table.set_implicit(false);
         profiles.insert(name, toml_edit::Item::Table(table));
@@ -140,7 +140,7 @@ fn only_profile(doc: &toml_edit::DocumentMut, name: &str) -> bool {
         .is_some_and(|p| p.len() == 1 && p.contains_key(name))
 }
 
-/// Removes `[profiles.NAME]`; returns whether it was there.
+/// Removes `[profiles.NAME]`; a profile that is not there is a usage error naming it.
 pub fn remove_profile(path: &Path, name: &str) -> Result<()> {
     edit(path, |doc| {
         let removed = doc

@@ -36,7 +36,7 @@ pub fn env_path(var: &str) -> Result<Option<PathBuf>> {
     {
         Some(p) if !p.is_absolute() => Err(Error::usage(format!(
             "{var} must be an absolute path, not {:?}",
-            crate::printable::printable(&p.to_string_lossy(), 100)
+            crate::printable::printable(&p.to_string_lossy(), crate::printable::LINE)
         ))),
         p => Ok(p),
     }

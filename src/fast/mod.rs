@@ -36,9 +36,6 @@ pub enum Fast {
     DockerGet,
 }
 
-/// The defaults clap's tree gives `tokex token`.
-pub const TOKEN_MIN_VALID: Duration = Duration::minutes(1);
-
 /// `args` (with the entry point's subcommand already inserted, see
 /// `cli::args_with_entry_point`) as a [`Fast`] command, or `None` for the engine.
 pub fn parse(args: &[OsString]) -> Option<Fast> {
@@ -57,7 +54,7 @@ pub fn parse(args: &[OsString]) -> Option<Fast> {
             };
             let min_valid = match options.take("--min-valid") {
                 Some(d) => crate::duration::parse(d).ok()?,
-                None => TOKEN_MIN_VALID,
+                None => crate::broker::DEFAULT_MIN_VALID,
             };
             Fast::Token {
                 name: options.only_positional()?.to_string(),

@@ -6,15 +6,13 @@
 use super::Fast;
 use crate::broker::{Issued, LoggedIn, LoggedOut, SignIn, Status, Tokens, Want, quiet_hit};
 use crate::cache::Cache;
-use crate::callers::{docker, git, kubectl, plain};
+// Callers' requests are small; what the engine would refuse as too large goes to it whole.
+use crate::callers::{MAX_INPUT, docker, git, kubectl, plain};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::sensitive::Secret;
 use std::cell::Cell;
 use std::io::{Read, Write};
-
-/// Callers' requests are small; what the engine would refuse as too large goes to it whole.
-const MAX_INPUT: u64 = 1024 * 1024;
 
 pub enum Outcome {
     /// Answered; exit with this code.

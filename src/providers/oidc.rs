@@ -19,6 +19,8 @@ pub const DEFAULT_INTERVAL_SECS: u64 = 5;
 pub const SLOW_DOWN_SECS: u64 = 5;
 /// The slowest tokex polls, whatever a server asks: a device code lives minutes, not hours.
 pub const MAX_INTERVAL_SECS: u64 = 60;
+/// The longest user code shown: codes are typed by hand (RFC 8628 §6.1 suggests 8 characters).
+const MAX_USER_CODE: usize = 64;
 
 /// `GET ISSUER/.well-known/openid-configuration`.
 pub fn discovery_request(issuer: &str) -> Result<Request> {
@@ -59,8 +61,8 @@ pub fn parse_discovery(body: &[u8], issuer: &str) -> Result<Discovered> {
     if !same(&doc.issuer, issuer) {
         return Err(Error::op(format!(
             "the discovery document names issuer \"{}\", not \"{}\" (use the issuer URL exactly as the provider states it)",
-            crate::printable::printable(&doc.issuer, 100),
-            crate::printable::printable(issuer, 100)
+            crate::printable::printable(&doc.issuer, crate::printable::LINE),
+            crate::printable::printable(issuer, crate::printable::LINE)
         )));
     }
     let checked = |field: &str, v: Option<String>| -> Result<Option<String>> {
@@ -148,7 +150,7 @@ impl DeviceAuthorization {
             }
         }
         if d.user_code.is_empty()
-            || d.user_code.len() > 64
+            || d.user_code.len() > MAX_USER_CODE
             || d.user_code.chars().any(crate::printable::is_unsafe)
         {
             return Err(Error::op(
@@ -172,12 +174,12 @@ impl DeviceAuthorization {
         let url = |v: &str| {
             reqwest::Url::parse(v).map_or_else(
                 |_| crate::printable::printable(v, crate::printable::LINE),
-                |u| crate::printable::printable(u.as_str(), 2048),
+                |u| crate::printable::printable(u.as_str(), crate::printable::URL),
             )
         };
         (
             url(&self.verification_uri),
-            crate::printable::printable(&self.user_code, 64),
+            crate::printable::printable(&self.user_code, MAX_USER_CODE),
             self.verification_uri_complete.as_deref().map(url),
         )
     }

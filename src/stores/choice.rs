@@ -41,7 +41,7 @@ pub fn choice(profile: Option<StoreName>) -> Result<Choice> {
             Some(&(kind, why)) => named(kind, why),
             None => Err(Error::usage(format!(
                 "TOKEX_STORE={:?} is not a store: use {}",
-                set.chars().take(40).collect::<String>(),
+                crate::printable::printable(&set, crate::printable::SHORT),
                 super::AVAILABLE.join(", ")
             ))),
         };

@@ -30,8 +30,7 @@ use std::sync::{Arc, Mutex};
 
 /// The keyring service name; the account is the profile name.
 pub const SERVICE: &str = "tokex";
-/// No secret tokex keeps is longer than this; more is not a credential.
-pub const MAX_SECRET: u64 = 64 * 1024;
+pub use crate::sensitive::MAX_SECRET;
 
 pub trait Store: Send + Sync {
     /// The secret for `account`; an error of kind `NotFound` when there is none.
