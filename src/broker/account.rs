@@ -129,7 +129,7 @@ fn check_secret(secret: &Secret) -> Result<()> {
 pub(super) fn logout(broker: &Broker, name: &str, revoke: bool) -> Result<LoggedOut> {
     let profile = broker.config().get(name)?;
     let store = broker.store(name, profile)?;
-    let revoked = if revoke && profile.provider == crate::config::ProviderId::Oauth2 {
+    let revoked = if revoke && crate::providers::revokes(profile) {
         revoke_tokens(broker, name, profile, &*store).map_err(|e| {
             Error::op(format!(
                 "{}; nothing was deleted (retry, or `tokex logout {name} --no-revoke` to delete locally only)",

@@ -2,7 +2,7 @@
 //! the broker's: when a cached token may be handed out, the cache key, the HTTP client a
 //! profile gets, and how a profile's endpoints are found (OIDC discovery).
 
-use crate::config::{Discovered, Endpoint, Profile, ProviderId};
+use crate::config::{Discovered, Endpoint, Profile};
 use crate::error::{Error, Result};
 use crate::http::{Http, Settings};
 use crate::providers::oidc;
@@ -116,7 +116,7 @@ pub fn discover(profile: &Profile) -> Result<Discovered> {
 /// The profile with its endpoints: as configured, or with the issuer's discovery read now when
 /// the profile was written by hand without it.
 pub fn resolved(profile: &Profile) -> Result<Cow<'_, Profile>> {
-    if profile.provider != ProviderId::Oauth2 || !profile.needs_discovery() {
+    if !crate::providers::discovers(profile) {
         return Ok(Cow::Borrowed(profile));
     }
     crate::log::debug(|| "the profile has no discovered endpoints; reading discovery".into());

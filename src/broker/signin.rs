@@ -5,7 +5,7 @@
 
 use super::rules::{http_for, key, resolved};
 use super::{Broker, LoggedIn, Tokens, Want};
-use crate::config::{Grant, Profile, ProviderId};
+use crate::config::{Grant, Profile};
 use crate::error::{Error, Result, ResultExt};
 use crate::http::Http;
 use crate::providers::oidc::{self, DeviceAuthorization, Poll};
@@ -41,7 +41,7 @@ pub(super) fn sign_in(
 ) -> Result<LoggedIn> {
     let profile = broker.config().get(name)?;
     let grant = profile.grant();
-    if profile.provider != ProviderId::Oauth2 || !grant.signs_in() {
+    if !crate::providers::signs_in(profile) {
         return Err(Error::usage(
             "this profile does not sign in (that takes provider oauth2 with grant device_code or authorization_code); store its secret with `tokex login NAME` or `--stdin`",
         )

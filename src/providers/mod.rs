@@ -93,7 +93,46 @@ pub fn rotates(profile: &Profile) -> bool {
     match profile.provider {
         ProviderId::Vcd | ProviderId::VmwareCsp => true,
         ProviderId::Oauth2 => profile.grant().refreshes(),
-        _ => false,
+        ProviderId::Virtana | ProviderId::HuaweiOneaccess | ProviderId::HuaweiIdentityCenter => {
+            false
+        }
+    }
+}
+
+/// Whether the profile signs the user in (`tokex login` runs a device or browser flow) rather
+/// than storing a secret it is given.
+pub fn signs_in(profile: &Profile) -> bool {
+    match profile.provider {
+        ProviderId::Oauth2 => profile.grant().signs_in(),
+        ProviderId::Vcd
+        | ProviderId::VmwareCsp
+        | ProviderId::Virtana
+        | ProviderId::HuaweiOneaccess
+        | ProviderId::HuaweiIdentityCenter => false,
+    }
+}
+
+/// Whether the profile's endpoints still have to be read from its issuer's discovery document.
+pub fn discovers(profile: &Profile) -> bool {
+    match profile.provider {
+        ProviderId::Oauth2 => profile.needs_discovery(),
+        ProviderId::Vcd
+        | ProviderId::VmwareCsp
+        | ProviderId::Virtana
+        | ProviderId::HuaweiOneaccess
+        | ProviderId::HuaweiIdentityCenter => false,
+    }
+}
+
+/// Whether `logout` revokes the profile's tokens at an RFC 7009 endpoint (where it names one).
+pub fn revokes(profile: &Profile) -> bool {
+    match profile.provider {
+        ProviderId::Oauth2 => true,
+        ProviderId::Vcd
+        | ProviderId::VmwareCsp
+        | ProviderId::Virtana
+        | ProviderId::HuaweiOneaccess
+        | ProviderId::HuaweiIdentityCenter => false,
     }
 }
 
@@ -102,7 +141,11 @@ pub fn rotates(profile: &Profile) -> bool {
 pub fn own_header(profile: &Profile) -> Option<&'static str> {
     match profile.provider {
         ProviderId::VmwareCsp => Some("csp-auth-token"),
-        _ => None,
+        ProviderId::Vcd
+        | ProviderId::Virtana
+        | ProviderId::HuaweiOneaccess
+        | ProviderId::HuaweiIdentityCenter
+        | ProviderId::Oauth2 => None,
     }
 }
 

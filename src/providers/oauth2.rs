@@ -13,7 +13,12 @@ fn vendor_path(profile: &Profile) -> Option<&'static str> {
     match profile.provider {
         ProviderId::Virtana => Some("/authorization/oauth/token"),
         ProviderId::HuaweiOneaccess => Some("/api/v2/tenant/token"),
-        _ => None,
+        // Where the profile names it (or its issuer's discovery does); the other providers
+        // never come here.
+        ProviderId::Oauth2
+        | ProviderId::Vcd
+        | ProviderId::VmwareCsp
+        | ProviderId::HuaweiIdentityCenter => None,
     }
 }
 
