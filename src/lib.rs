@@ -4,7 +4,7 @@
 //! Data flows one way: caller request ([`callers`]) → profile ([`config`], [`matching`]) →
 //! [`broker`] → cached token ([`cache`]) or secret ([`stores`]) → exchange ([`providers`] over
 //! [`http`]) → cache → caller response. `ARCHITECTURE.md` holds the layers and the imports
-//! allowed between them; `tests/architecture.rs` enforces them.
+//! allowed between them; `tests/it/architecture.rs` enforces them.
 
 pub mod app;
 pub mod broker;

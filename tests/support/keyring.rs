@@ -51,10 +51,10 @@ pub fn throwaway_uid() -> u32 {
     );
     let n = NEXT.fetch_add(1, Ordering::SeqCst);
     assert!(
-        n < 200,
-        "more than 200 keyutils environments in one test binary"
+        n < 2_000,
+        "more than 2,000 keyutils environments in one test program"
     );
-    700_000 + (std::process::id() % 5_000) * 200 + n
+    700_000 + (std::process::id() % 500) * 2_000 + n
 }
 
 /// Who a keyutils environment's tokex runs as, and in which session keyring.

@@ -162,6 +162,18 @@ impl Env {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// Runs tokex and insists it fails with `code` and one line on stderr, `tokex: …`, never a
+    /// panic; returns that line.
+    pub fn fail(&self, args: &[&str], stdin: &str, code: i32) -> String {
+        let out = self.run(args, stdin);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(code), "tokex {args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(err.starts_with("tokex: "), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        err
+    }
+
     pub fn write_config(&self, text: &str) {
         std::fs::write(self.config(), text).unwrap();
     }
