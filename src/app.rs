@@ -110,22 +110,17 @@ pub fn run(cli: Cli, setup: Setup, io: &mut Io) -> Result<()> {
             account::cache_clear(&setup.broker()?, name.as_deref())
         }
         Command::Git { profile, operation } => git::serve(
-            git::Op::parse(&operation),
+            operation,
             profile.as_deref(),
             &setup.broker()?,
             io.stdin,
             io.stdout,
         ),
         Command::Docker { action } => {
-            let served = setup.broker().map_err(docker::Failure::from).and_then(|b| {
-                docker::serve(
-                    docker::Action::parse(&action),
-                    &b,
-                    io.stdin,
-                    io.stdout,
-                    io.stderr,
-                )
-            });
+            let served = setup
+                .broker()
+                .map_err(docker::Failure::from)
+                .and_then(|b| docker::serve(action, &b, io.stdin, io.stdout, io.stderr));
             docker::report(served, io.stdout)
         }
         Command::Terraform {
@@ -133,7 +128,7 @@ pub fn run(cli: Cli, setup: Setup, io: &mut Io) -> Result<()> {
             verb,
             host,
         } => terraform::serve(
-            terraform::Verb::parse(&verb)?,
+            verb,
             &host,
             profile.as_deref(),
             &setup.broker()?,
@@ -149,12 +144,7 @@ pub fn run(cli: Cli, setup: Setup, io: &mut Io) -> Result<()> {
             }
             cargo::serve(&setup.broker()?, io.stdin, io.stdout)
         }
-        Command::Bazel { command } => bazel::serve(
-            bazel::Command::parse(&command)?,
-            &setup.broker()?,
-            io.stdin,
-            io.stdout,
-        ),
+        Command::Bazel { command } => bazel::serve(command, &setup.broker()?, io.stdin, io.stdout),
         Command::External => external::serve(&setup.broker()?, io.stdin, io.stdout),
         Command::InstallHelpers { dir } => install::helpers(dir, io),
         Command::Exec {

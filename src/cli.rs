@@ -133,7 +133,8 @@ pub enum Command {
         #[arg(long, add = complete::profiles())]
         profile: Option<String>,
         /// get, store, erase or capability (sent by git)
-        operation: String,
+        #[arg(value_parser = crate::callers::git::Op::parse)]
+        operation: crate::callers::git::Op,
     },
     /// docker credential helper (also run as docker-credential-tokex)
     #[command(
@@ -141,7 +142,8 @@ pub enum Command {
     )]
     Docker {
         /// get, store, erase, list or version (sent by docker)
-        action: String,
+        #[arg(value_parser = crate::callers::docker::Action::parse)]
+        action: crate::callers::docker::Action,
     },
     /// Terraform credentials helper (also run as terraform-credentials-tokex)
     #[command(
@@ -152,7 +154,8 @@ pub enum Command {
         #[arg(long, add = complete::profiles())]
         profile: Option<String>,
         /// get, store or forget (sent by terraform)
-        verb: String,
+        #[arg(value_parser = crate::callers::terraform::Verb::parse)]
+        verb: crate::callers::terraform::Verb,
         /// The service host, e.g. app.terraform.io or registry.example.com:8443
         host: String,
     },
@@ -171,7 +174,8 @@ pub enum Command {
     )]
     Bazel {
         /// `get` (sent by the client)
-        command: String,
+        #[arg(value_parser = crate::callers::bazel::Command::parse)]
+        command: crate::callers::bazel::Command,
     },
     /// Terraform `external` data source: a JSON query naming the profile on stdin, the token as JSON
     #[command(

@@ -30,14 +30,15 @@ pub enum Op {
 }
 
 impl Op {
-    pub fn parse(op: &str) -> Op {
-        match op {
+    /// clap's value parser for the operation argument: every word is an operation.
+    pub fn parse(op: &str) -> Result<Op, std::convert::Infallible> {
+        Ok(match op {
             "get" => Op::Get,
             "store" => Op::Store,
             "erase" => Op::Erase,
             "capability" => Op::Capability,
             other => Op::Unknown(other.to_string()),
-        }
+        })
     }
 }
 

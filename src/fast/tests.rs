@@ -18,8 +18,13 @@ fn clap_view(argv: &[OsString]) -> Option<Fast> {
             min_valid,
         }),
         Command::Kubectl { name } => Some(Fast::Kubectl { name }),
-        Command::Git { profile, operation } if operation == "get" => Some(Fast::GitGet { profile }),
-        Command::Docker { action } if action == "get" => Some(Fast::DockerGet),
+        Command::Git {
+            profile,
+            operation: crate::callers::git::Op::Get,
+        } => Some(Fast::GitGet { profile }),
+        Command::Docker {
+            action: crate::callers::docker::Action::Get,
+        } => Some(Fast::DockerGet),
         _ => None,
     }
 }
