@@ -51,17 +51,12 @@ pub fn run(cli: Cli, setup: Setup, io: &mut Io) -> Result<()> {
     match cli.command {
         // Removing a profile removes its secret first, as `tokex logout` does: afterwards no
         // command could name it, and the secret would stay in the store for good.
-        Command::Profile(ProfileCmd::Remove {
-            name,
-            keep_secret: false,
-        }) => {
+        Command::Profile(ProfileCmd::Remove { name, keep_secret }) => {
             let broker = setup.broker()?;
-            account::logout(&broker, &name, true, io)?;
-            let remove = ProfileCmd::Remove {
-                name,
-                keep_secret: false,
-            };
-            commands::profile::run(&path, broker.cache(), remove, io)
+            if !keep_secret {
+                account::logout(&broker, &name, true, io)?;
+            }
+            commands::profile::remove(&path, broker.cache(), &name, keep_secret, io)
         }
         Command::Profile(cmd) => commands::profile::run(&path, &setup.cache, cmd, io),
         Command::Login {

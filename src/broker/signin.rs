@@ -1,7 +1,7 @@
 //! `tokex login` for profiles that sign the user in (grant `device_code` or
-//! `authorization_code`); discovery is one of the shared rules (`rules.rs`). A sign-in ends with a refresh token in the
-//! profile's store and its first token in the cache; from then on the profile refreshes like
-//! `grant = refresh_token`. Nothing is stored unless the whole sign-in succeeded.
+//! `authorization_code`); discovery is one of the shared rules (`rules.rs`). A sign-in ends
+//! with a refresh token in the profile's store and its first token in the cache; from then on
+//! the profile refreshes like `grant = refresh_token`. Nothing is stored unless the whole sign-in succeeded.
 
 use super::rules::{http_for, key, resolved};
 use super::{Broker, LoggedIn, Tokens, Want};

@@ -52,20 +52,23 @@ pub fn run(path: &Path, cache: &Cache, cmd: ProfileCmd, io: &mut Io) -> Result<(
                 &format!("# profile {name} in {}\n{doc}", path.display()),
             )
         }
-        // The stored secret is removed before this (app.rs runs `logout`) unless kept.
-        ProfileCmd::Remove { name, keep_secret } => {
-            config::remove_profile(path, &name)?;
-            cache.forget(&name).for_profile(&name)?;
-            io.say(&if keep_secret {
-                format!(
-                    "tokex: removed profile {name}; its stored secret was kept (--keep-secret): add a profile named {name} again to use it, then `tokex logout {name}` removes it"
-                )
-            } else {
-                format!("tokex: removed profile {name}")
-            });
-            Ok(())
-        }
+        ProfileCmd::Remove { name, keep_secret } => remove(path, cache, &name, keep_secret, io),
     }
+}
+
+/// `profile remove`: the table and every cache file of the profile. Its stored secret is
+/// removed before this (app.rs runs `logout`), unless kept.
+pub fn remove(path: &Path, cache: &Cache, name: &str, kept: bool, io: &mut Io) -> Result<()> {
+    config::remove_profile(path, name)?;
+    cache.forget(name).for_profile(name)?;
+    io.say(&if kept {
+        format!(
+            "tokex: removed profile {name}; its stored secret was kept (--keep-secret): add a profile named {name} again to use it, then `tokex logout {name}` removes it"
+        )
+    } else {
+        format!("tokex: removed profile {name}")
+    });
+    Ok(())
 }
 
 /// What to run after `profile add`: a profile that reads its secret from the environment, a

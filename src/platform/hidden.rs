@@ -85,6 +85,7 @@ pub fn read_hidden_line(prompt: &str) -> io::Result<String> {
     }
     write_all(fd, prompt.as_bytes())?;
     let mut line = Vec::new();
+    let mut too_long = false;
     loop {
         let mut byte = 0u8;
         // SAFETY: reads at most one byte into a live local.
@@ -92,7 +93,8 @@ pub fn read_hidden_line(prompt: &str) -> io::Result<String> {
         match n {
             1 if byte == b'\n' => break,
             1 if line.len() < MAX_LINE => line.push(byte),
-            1 => {}
+            // Read to the end of the line all the same, so nothing typed is left for the shell.
+            1 => too_long = true,
             0 if line.is_empty() => {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
@@ -110,6 +112,13 @@ pub fn read_hidden_line(prompt: &str) -> io::Result<String> {
         }
     }
     drop(restore);
+    if too_long {
+        zeroize::Zeroize::zeroize(&mut line);
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "the secret typed is longer than 64 KiB",
+        ));
+    }
     String::from_utf8(line).map_err(|e| {
         let mut bytes = e.into_bytes();
         zeroize::Zeroize::zeroize(&mut bytes);

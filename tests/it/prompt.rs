@@ -6,8 +6,9 @@
 
 use crate::support::*;
 
+/// What the terminal and tokex did; asserts nothing reached the (private) kernel keyring.
 fn end_prompt_with(key: &str) -> String {
-    let env = env_with_secret("p", "provider = \"vmware-csp\"", "unused");
+    let env = Env::keyutils();
     env.write_config(&profile(
         "p",
         "provider = \"vmware-csp\"\nurl = \"http://127.0.0.1:9\"",
@@ -16,9 +17,10 @@ fn end_prompt_with(key: &str) -> String {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/support/hidden_prompt.py"
     );
-    let c = env.tool("python3", &[script, env!("CARGO_BIN_EXE_tokex"), key]);
+    let c = env.tool_as_user("python3", &[script, env!("CARGO_BIN_EXE_tokex"), key]);
     let out = env.run_tool(c, "");
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(env.kernel_keys(), Vec::<String>::new(), "nothing is stored");
     stdout(&out)
 }
 
