@@ -1,8 +1,7 @@
 //! The command tree. These names are what users and their tools type: keep them stable.
 
 use crate::callers::plain::Format;
-use crate::config::{ClientAuth, Grant, ProviderId, StoreName};
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -250,90 +249,6 @@ pub enum CacheCmd {
     },
 }
 
-#[derive(Args, Debug)]
-pub struct AddArgs {
-    /// Name for the profile (letters, digits, `-`, `_`, `.`)
-    pub name: String,
-    /// Whose token endpoint the secret is exchanged at
-    #[arg(long, value_enum)]
-    pub provider: ProviderId,
-    /// Base URL of the provider (vcd, vmware-csp, virtana, huawei-*)
-    #[arg(long)]
-    pub url: Option<String>,
-    /// vCD organization the API token's user belongs to (`system` for provider admins)
-    #[arg(long)]
-    pub tenant: Option<String>,
-    /// Client (application) id: virtana, huawei-oneaccess and oauth2
-    #[arg(long)]
-    pub client_id: Option<String>,
-    /// huawei-identity-center: the identity store's id
-    #[arg(long)]
-    pub identity_store_id: Option<String>,
-    /// huawei-identity-center: the tenant (account) id
-    #[arg(long)]
-    pub tenant_id: Option<String>,
-    /// huawei-identity-center: the access key id; its secret key is the stored secret
-    #[arg(long)]
-    pub access_key_id: Option<String>,
-    /// oauth2: the token endpoint
-    #[arg(long)]
-    pub token_url: Option<String>,
-    /// oauth2: which grant the stored secret is for; device_code and authorization_code sign in
-    #[arg(long, value_enum)]
-    pub grant: Option<Grant>,
-    /// oauth2 client_credentials: how the client authenticates (default client_secret_basic)
-    #[arg(long, value_enum)]
-    pub client_auth: Option<ClientAuth>,
-    /// oauth2: space-separated scopes to ask for (sign-in default: `openid offline_access`)
-    #[arg(long)]
-    pub scope: Option<String>,
-    /// oauth2: the `audience` parameter some providers want (Auth0, Okta)
-    #[arg(long)]
-    pub audience: Option<String>,
-    /// oauth2: RFC 7009 revocation endpoint, used by `tokex logout`
-    #[arg(long)]
-    pub revocation_url: Option<String>,
-    /// oauth2: OIDC issuer URL; its discovery document supplies the endpoints not given here
-    #[arg(long)]
-    pub issuer: Option<String>,
-    /// oauth2 authorization_code: the authorization endpoint
-    #[arg(long)]
-    pub authorization_url: Option<String>,
-    /// oauth2 device_code: the RFC 8628 device authorization endpoint
-    #[arg(long)]
-    pub device_authorization_url: Option<String>,
-    /// oauth2: hand callers the OIDC ID token instead of the access token (Kubernetes OIDC)
-    #[arg(long)]
-    pub id_token: bool,
-    /// oauth2 sign-in: let `tokex kubectl` sign in when kubectl runs it interactively
-    #[arg(long)]
-    pub interactive: bool,
-    /// URL prefix a caller's request must match to use this profile (repeatable)
-    #[arg(long = "match", value_name = "PATTERN")]
-    pub matches: Vec<String>,
-    /// Username reported to git and docker
-    #[arg(long)]
-    pub username: Option<String>,
-    /// Secret store for this profile (default: the config's [defaults] store, TOKEX_STORE, or the platform's)
-    #[arg(long, value_enum)]
-    pub store: Option<StoreName>,
-    /// Read the secret from this environment variable instead of the secret store
-    #[arg(long)]
-    pub secret_env: Option<String>,
-    /// Read the secret from this file (mode 0600 or stricter) instead of the secret store
-    #[arg(long)]
-    pub secret_file: Option<String>,
-    /// Run this shell command and read the secret from its first line of output
-    #[arg(long)]
-    pub secret_command: Option<String>,
-    /// PEM file of extra CA certificates to trust for this profile
-    #[arg(long)]
-    pub ca_file: Option<String>,
-    /// Total time for one token request, retries included: 30s (the default), 2m, …
-    #[arg(long, value_name = "DURATION")]
-    pub timeout: Option<crate::duration::Seconds>,
-}
-
 /// The names under which the binary speaks one tool's protocol, as `tokex SUBCOMMAND`.
 pub const ENTRY_POINTS: [(&str, &str); 5] = [
     ("cargo-credential-tokex", "cargo"),
@@ -378,7 +293,9 @@ fn entry_point_matches(invoked: &str, name: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with("_v"))
 }
 
+mod add;
 mod usage;
+pub use add::AddArgs;
 pub use usage::{hint, one_line};
 
 pub mod complete;

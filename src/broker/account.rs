@@ -171,13 +171,16 @@ fn revoke_tokens(
     };
     let key = key(name, profile);
     let profile = resolved(profile)?;
-    if profile.endpoint(Endpoint::Revocation).is_none() {
-        return Ok(Vec::new());
-    }
     let profile = &*profile;
+    let Some(o) = profile
+        .oauth2()
+        .filter(|o| o.endpoint(Endpoint::Revocation).is_some())
+    else {
+        return Ok(Vec::new());
+    };
     let http = http_for(profile)?;
     let mut done = Vec::new();
-    if profile.grant().refreshes() {
+    if o.grant().refreshes() {
         crate::providers::revoke(&http, profile, &secret, &secret, "refresh_token")
             .map_err(|e| e.context("revoking the refresh token"))?;
         done.push("refresh token");
@@ -188,7 +191,7 @@ fn revoke_tokens(
         .filter(|t| t.expires_at > OffsetDateTime::now_utc());
     // An ID token handed out in place of the access token is not revocable (RFC 7009 knows
     // access and refresh tokens).
-    if let Some(token) = cached.filter(|_| !profile.use_id_token) {
+    if let Some(token) = cached.filter(|_| !o.use_id_token) {
         crate::providers::revoke(&http, profile, &secret, &token.access_token, "access_token")
             .map_err(|e| e.context("revoking the cached access token"))?;
         done.push("cached access token");

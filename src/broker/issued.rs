@@ -55,13 +55,13 @@ mod tests {
     #[test]
     fn the_provider_decides_the_header() {
         let t = || Token::sample("tok", time::Duration::hours(1));
-        let csp = Issued::new(&Profile::empty(ProviderId::VmwareCsp), t());
+        let csp = Issued::new(&Profile::sample(ProviderId::VmwareCsp), t());
         assert_eq!(
             (csp.header_name(), csp.header_value().as_str()),
             ("csp-auth-token", "tok")
         );
         assert_eq!(csp.authorization(), "Bearer tok");
-        let vcd = Issued::new(&Profile::empty(ProviderId::Vcd), t());
+        let vcd = Issued::new(&Profile::sample(ProviderId::Vcd), t());
         assert_eq!(
             (vcd.header_name(), vcd.header_value().as_str()),
             ("Authorization", "Bearer tok")

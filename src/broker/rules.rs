@@ -2,7 +2,7 @@
 //! the broker's: when a cached token may be handed out, the cache key, the HTTP client a
 //! profile gets, and how a profile's endpoints are found (OIDC discovery).
 
-use crate::config::{Discovered, Endpoint, Profile};
+use crate::config::{Discovered, Endpoint, OAuth2, Profile, Provider};
 use crate::error::{Error, Result};
 use crate::http::{Http, Settings};
 use crate::providers::oidc;
@@ -50,30 +50,8 @@ pub fn http_for(profile: &Profile) -> Result<Http> {
 /// loopback only): its client then loads no TLS trust store, which is most of an exchange's
 /// work (parsing the system's CA bundle) and of no use there.
 pub fn plain_http_only(p: &Profile) -> bool {
-    let discovered = p.discovered.iter().flat_map(|d| {
-        [
-            Some(&d.token_endpoint),
-            d.authorization_endpoint.as_ref(),
-            d.device_authorization_endpoint.as_ref(),
-            d.revocation_endpoint.as_ref(),
-        ]
-    });
-    let own = [
-        &p.token_url,
-        &p.revocation_url,
-        &p.issuer,
-        &p.authorization_url,
-        &p.device_authorization_url,
-    ];
-    let urls: Vec<&str> = own
-        .into_iter()
-        .map(Option::as_ref)
-        .chain(discovered)
-        .flatten()
-        .map(String::as_str)
-        .chain(p.base_url())
-        .collect();
-    !urls.is_empty() && urls.iter().all(|u| u.starts_with("http://"))
+    let urls = p.provider.urls();
+    !urls.is_empty() && urls.iter().all(|(_, u)| u.starts_with("http://"))
 }
 
 /// The cache key: a hash of the profile's name and every field that shapes its token or says
@@ -89,7 +67,10 @@ pub fn key(name: &str, profile: &Profile) -> String {
 
 /// Reads the issuer's discovery document and checks it names what the profile's grant needs.
 pub fn discover(profile: &Profile) -> Result<Discovered> {
-    let issuer = profile
+    let o = profile
+        .oauth2()
+        .ok_or_else(|| Error::usage("only an oauth2 profile has an `issuer` to discover"))?;
+    let issuer = o
         .issuer
         .as_deref()
         .ok_or_else(|| Error::usage("the profile has no `issuer` to discover"))?;
@@ -98,14 +79,16 @@ pub fn discover(profile: &Profile) -> Result<Discovered> {
         .send(&oidc::discovery_request(issuer)?, &[])
         .and_then(|b| oidc::parse_discovery(&b, issuer))
         .map_err(|e| e.context(format_args!("OIDC discovery for {issuer}")))?;
-    let mut found = profile.clone();
-    found.discovered = Some(body.clone());
-    for needed in Endpoint::needed_by(profile.grant()) {
+    let found = OAuth2 {
+        discovered: Some(body.clone()),
+        ..o.clone()
+    };
+    for needed in Endpoint::needed_by(o.grant()) {
         if found.endpoint(*needed).is_none() {
             let (field, name) = needed.names();
             return Err(Error::usage(format!(
                 "{issuer}'s discovery document names no `{name}`, which grant {} needs (or give it: --{})",
-                profile.grant().name(),
+                o.grant().name(),
                 field.replace('_', "-")
             )));
         }
@@ -120,7 +103,10 @@ pub fn resolved(profile: &Profile) -> Result<Cow<'_, Profile>> {
         return Ok(Cow::Borrowed(profile));
     }
     crate::log::debug(|| "the profile has no discovered endpoints; reading discovery".into());
+    let found = discover(profile)?;
     let mut p = profile.clone();
-    p.discovered = Some(discover(profile)?);
+    if let Provider::Oauth2(o) = &mut p.provider {
+        o.discovered = Some(found);
+    }
     Ok(Cow::Owned(p))
 }

@@ -5,7 +5,7 @@
 
 use super::rules::{http_for, key, resolved};
 use super::{Broker, LoggedIn, Tokens, Want};
-use crate::config::{Grant, Profile};
+use crate::config::{Grant, OAuth2, Profile};
 use crate::error::{Error, Result, ResultExt};
 use crate::http::Http;
 use crate::providers::oidc::{self, DeviceAuthorization, Poll};
@@ -40,12 +40,14 @@ pub(super) fn sign_in(
     say: &mut dyn Write,
 ) -> Result<LoggedIn> {
     let profile = broker.config().get(name)?;
-    let grant = profile.grant();
-    if !crate::providers::signs_in(profile) {
-        return Err(Error::usage(
+    let refused = || {
+        Error::usage(
             "this profile does not sign in (that takes provider oauth2 with grant device_code or authorization_code); store its secret with `tokex login NAME` or `--stdin`",
         )
-        .for_profile(name));
+        .for_profile(name)
+    };
+    if !profile.signs_in() {
+        return Err(refused());
     }
     let (store, source) = super::account::vault(
         broker,
@@ -66,15 +68,24 @@ pub(super) fn sign_in(
     }
     let p = resolved(profile).for_profile(name)?;
     let http = http_for(&p).for_profile(name)?;
+    let o = p.oauth2().ok_or_else(refused)?;
     let mut tell = |line: &str| {
         let _ = writeln!(say, "tokex: {name}: {line}");
     };
-    let token = match grant {
-        Grant::DeviceCode => device(&http, &p, how, &mut tell),
-        _ => browser_code(&http, &p, how, &mut tell),
+    let token = match o.grant() {
+        Grant::DeviceCode => device(&http, o, how, &mut tell),
+        Grant::AuthorizationCode => browser_code(&http, o, how, &mut tell),
+        Grant::ClientCredentials | Grant::RefreshToken => Err(refused()),
     }
     .map_err(|e| e.then("nothing was stored").for_profile(name))?;
-    keep(broker, name, profile, &*store, source, token)
+    keep(
+        broker,
+        name,
+        profile,
+        o.signin_scope(),
+        (&*store, source),
+        token,
+    )
 }
 
 /// Stores the refresh token (the store reads it back) and caches the token that came with it.
@@ -82,12 +93,11 @@ fn keep(
     broker: &Broker,
     name: &str,
     profile: &Profile,
-    store: &dyn Store,
-    source: Description,
+    asked: &str,
+    (store, source): (&dyn Store, Description),
     (mut token, granted): (Token, Option<String>),
 ) -> Result<LoggedIn> {
     let refresh = token.refresh_token.take().ok_or_else(|| {
-        let asked = profile.signin_scope();
         let granted = granted
             .as_deref()
             .map_or("did not say which scope it granted".to_string(), |g| {
@@ -116,7 +126,7 @@ fn keep(
 /// RFC 8628: show the code, then poll at the server's pace until the user is done.
 fn device(
     http: &Http,
-    p: &Profile,
+    p: &OAuth2,
     how: SignIn,
     tell: &mut dyn FnMut(&str),
 ) -> Result<(Token, Option<String>)> {
@@ -171,7 +181,7 @@ fn device(
 /// on this machine with the code, which is exchanged with the PKCE verifier.
 fn browser_code(
     http: &Http,
-    p: &Profile,
+    p: &OAuth2,
     how: SignIn,
     tell: &mut dyn FnMut(&str),
 ) -> Result<(Token, Option<String>)> {

@@ -210,9 +210,11 @@ fn forget_keeps_a_token_that_is_not_ours_and_logout_deletes() {
 
 #[test]
 fn the_cache_key_changes_when_the_profile_does() {
-    let mut p = Profile::empty(crate::config::ProviderId::VmwareCsp);
+    let mut p = Profile::sample(crate::config::ProviderId::VmwareCsp);
     let k1 = key("a", &p);
-    p.url = Some("https://other.example".into());
+    p.provider = crate::config::Provider::VmwareCsp(crate::config::VmwareCsp {
+        url: Some("https://other.example".into()),
+    });
     assert_ne!(k1, key("a", &p));
     assert_ne!(key("a", &p), key("b", &p));
 }
@@ -220,10 +222,11 @@ fn the_cache_key_changes_when_the_profile_does() {
 #[test]
 fn only_a_profile_that_never_leaves_plain_loopback_http_skips_the_trust_store() {
     let oauth = |token: &str, revoke: Option<&str>| {
-        let mut p = Profile::empty(crate::config::ProviderId::Oauth2);
-        p.token_url = Some(token.into());
-        p.revocation_url = revoke.map(str::to_string);
-        p
+        Profile::new(crate::config::Provider::Oauth2(crate::config::OAuth2 {
+            token_url: Some(token.into()),
+            revocation_url: revoke.map(str::to_string),
+            ..Default::default()
+        }))
     };
     assert!(super::rules::plain_http_only(&oauth(
         "http://127.0.0.1:9/t",
@@ -238,6 +241,6 @@ fn only_a_profile_that_never_leaves_plain_loopback_http_skips_the_trust_store() 
         Some("https://idp.example/revoke")
     )));
     // VMware Cloud Services' default URL is https.
-    let csp = Profile::empty(crate::config::ProviderId::VmwareCsp);
+    let csp = Profile::sample(crate::config::ProviderId::VmwareCsp);
     assert!(!super::rules::plain_http_only(&csp));
 }

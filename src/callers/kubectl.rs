@@ -97,7 +97,9 @@ pub fn serve(
 ) -> Result<()> {
     let version = api_version(exec_info)?;
     let profile = tokens.config().get(name)?;
-    let signs_in = profile.grant().signs_in() && profile.interactive;
+    let signs_in = profile
+        .oauth2()
+        .is_some_and(|o| o.grant().signs_in() && o.interactive);
     let issued = match tokens.token(name, Want::default()) {
         Err(e) if e.is_not_found() && signs_in && interactive(exec_info) => {
             let how = SignIn {
@@ -105,7 +107,8 @@ pub fn serve(
                 timeout: None,
                 unless_signed_in: true,
             };
-            tokens.sign_in(name, how, say)?;
+            let accounts = tokens.accounts().ok_or(e)?;
+            accounts.sign_in(name, how, say)?;
             tokens.token(name, Want::default())?
         }
         Err(e) if e.is_not_found() && signs_in => {

@@ -80,7 +80,7 @@ mod tests {
 
     fn t(provider: ProviderId) -> Issued {
         let token = Token::sample("abc.def", time::Duration::hours(1));
-        Issued::new(&Profile::empty(provider), token)
+        Issued::new(&Profile::sample(provider), token)
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `tokex login`, `logout` and `cache clear`: what the user is told around the broker's work.
 
 use super::Io;
-use crate::broker::{Broker, SecretGone, SignIn, Tokens};
+use crate::broker::{Accounts, Broker, SecretGone, SignIn, Tokens};
 use crate::config::Endpoint;
 use crate::error::{Error, Result, ResultExt};
 use crate::sensitive::Secret;
@@ -22,7 +22,7 @@ pub fn login(
     io: &mut Io,
 ) -> Result<()> {
     let profile = broker.config().get(name)?;
-    let signs_in = profile.grant().signs_in();
+    let signs_in = profile.signs_in();
     if !signs_in && (!sign_in.open_browser || sign_in.timeout.is_some()) {
         return Err(Error::usage(
             "--no-browser and --timeout apply to profiles that sign in (grant device_code or authorization_code)",
@@ -106,7 +106,8 @@ pub fn logout(broker: &Broker, name: &str, revoke: bool, io: &mut Io) -> Result<
             "tokex: {name}: revoked at {}: {}",
             crate::printable::printable(
                 profile
-                    .endpoint(Endpoint::Revocation)
+                    .oauth2()
+                    .and_then(|o| o.endpoint(Endpoint::Revocation))
                     .unwrap_or("its revocation endpoint"),
                 crate::printable::URL
             ),

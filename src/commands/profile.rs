@@ -4,19 +4,23 @@ use super::Io;
 use crate::cache::Cache;
 use crate::callers::write;
 use crate::cli::{AddArgs, ProfileCmd};
-use crate::config::{self, Config, Profile};
+use crate::config::{self, Config, Profile, Provider, ProviderId};
 use crate::error::{Error, Result, ResultExt};
+use serde::Deserialize;
 use std::path::Path;
 
 pub fn run(path: &Path, cache: &Cache, cmd: ProfileCmd, io: &mut Io) -> Result<()> {
     match cmd {
         ProfileCmd::Add(args) => {
             let name = args.name.clone();
-            let mut profile = from_args(*args);
-            if let Some(issuer) = profile.issuer.clone() {
+            let mut profile = from_args(&args).for_profile(&name)?;
+            if let Some(issuer) = profile.oauth2().and_then(|o| o.issuer.clone()) {
                 // The endpoints are read once, here, and kept with the profile.
                 profile.validate().for_profile(&name)?;
-                profile.discovered = Some(crate::broker::discover(&profile).for_profile(&name)?);
+                let found = crate::broker::discover(&profile).for_profile(&name)?;
+                if let Provider::Oauth2(o) = &mut profile.provider {
+                    o.discovered = Some(found);
+                }
                 io.say(&format!(
                     "tokex: {name}: endpoints discovered from {issuer}"
                 ));
@@ -33,12 +37,11 @@ pub fn run(path: &Path, cache: &Cache, cmd: ProfileCmd, io: &mut Io) -> Result<(
             let config = Config::load(path)?;
             let mut out = String::new();
             for (name, p) in &config.profiles {
-                let url = p
-                    .issuer
-                    .as_deref()
-                    .or(p.endpoint(config::Endpoint::Token))
-                    .or(p.base_url())
-                    .unwrap_or("");
+                let url = match p.oauth2() {
+                    Some(o) => o.issuer.as_deref().or(o.endpoint(config::Endpoint::Token)),
+                    None => p.provider.base_url(),
+                }
+                .unwrap_or("");
                 out.push_str(&format!("{name}\t{}\t{url}\n", p.provider));
             }
             write(io.stdout, &out)
@@ -83,37 +86,125 @@ fn next_step(name: &str, profile: &Profile) -> String {
     };
     match source {
         Some(from) => format!("tokex token {name} (the secret comes from {from})"),
-        None if profile.grant().signs_in() => format!("tokex login {name} (signs you in)"),
+        None if profile.signs_in() => format!("tokex login {name} (signs you in)"),
         None => format!("tokex login {name} (stores its secret)"),
     }
 }
 
-fn from_args(a: AddArgs) -> Profile {
-    let mut p = Profile::empty(a.provider);
-    p.url = a.url;
-    p.tenant = a.tenant;
-    p.client_id = a.client_id;
-    p.identity_store_id = a.identity_store_id;
-    p.tenant_id = a.tenant_id;
-    p.access_key_id = a.access_key_id;
-    p.token_url = a.token_url;
-    p.grant = a.grant;
-    p.client_auth = a.client_auth;
-    p.scope = a.scope;
-    p.audience = a.audience;
-    p.revocation_url = a.revocation_url;
-    p.issuer = a.issuer;
-    p.authorization_url = a.authorization_url;
-    p.device_authorization_url = a.device_authorization_url;
-    p.use_id_token = a.id_token;
-    p.interactive = a.interactive;
-    p.matches = a.matches;
-    p.username = a.username;
-    p.store = a.store;
-    p.secret_env = a.secret_env;
-    p.secret_file = a.secret_file;
-    p.secret_command = a.secret_command;
-    p.ca_file = a.ca_file;
-    p.timeout = a.timeout;
-    p
+/// The profile the flags describe, read by the same rules as a table in the config file.
+fn from_args(args: &AddArgs) -> Result<Profile> {
+    let table = serde_json::to_value(args).map_err(|e| Error::op(e.to_string()))?;
+    Profile::deserialize(table).map_err(|e| flag_error(args.provider, &e.to_string()))
+}
+
+/// serde's words about a profile key, said about the flag that sets it.
+fn flag_error(provider: ProviderId, message: &str) -> Error {
+    let flag = |key: &str| match key {
+        "use_id_token" => "--id-token".to_string(),
+        key => format!("--{}", key.replace('_', "-")),
+    };
+    let key = |rest: &str| rest.split('`').nth(1).map(flag);
+    if let Some(f) = message.strip_prefix("unknown field ").and_then(key) {
+        return Error::usage(format!("{f} does not apply to provider {provider}"));
+    }
+    if let Some(f) = message.strip_prefix("missing field ").and_then(key) {
+        return Error::usage(format!("provider {provider} needs {f}"));
+    }
+    Error::usage(message.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn add(args: &[&str]) -> Result<Profile> {
+        let mut argv = vec!["tokex", "profile", "add", "p"];
+        argv.extend_from_slice(args);
+        let cli = crate::cli::Cli::try_parse_from(argv).unwrap();
+        let crate::cli::Command::Profile(ProfileCmd::Add(a)) = cli.command else {
+            unreachable!("profile add parses as profile add")
+        };
+        from_args(&a)
+    }
+
+    #[test]
+    fn flags_are_the_profile_s_keys() {
+        let p = add(&[
+            "--provider",
+            "oauth2",
+            "--client-id",
+            "c",
+            "--token-url",
+            "https://as.example/t",
+            "--id-token",
+            "--grant",
+            "refresh_token",
+            "--match",
+            "h.example",
+            "--timeout",
+            "2m",
+        ])
+        .unwrap();
+        let o = p.oauth2().unwrap();
+        assert!(o.use_id_token && o.client_id.as_deref() == Some("c"));
+        assert_eq!((p.matches.len(), p.timeout.unwrap().0), (1, 120));
+    }
+
+    /// A provider's new key cannot be forgotten in `profile add`: every key of every provider's
+    /// profile (and of the fullest oauth2 one) is a flag.
+    #[test]
+    fn every_key_of_every_provider_is_a_flag() {
+        use clap::{Args, ValueEnum};
+        let cmd = AddArgs::augment_args(clap::Command::new("add"));
+        let flags: Vec<&str> = cmd.get_arguments().filter_map(|a| a.get_long()).collect();
+        let mut profiles: Vec<Profile> = ProviderId::value_variants()
+            .iter()
+            .map(|id| Profile::sample(*id))
+            .collect();
+        profiles.push(Profile::new(Provider::Oauth2(config::OAuth2 {
+            client_id: Some("c".into()),
+            token_url: Some("https://as.example/t".into()),
+            grant: Some(config::Grant::ClientCredentials),
+            client_auth: Some(config::ClientAuth::ClientSecretPost),
+            scope: Some("s".into()),
+            audience: Some("a".into()),
+            revocation_url: Some("https://as.example/r".into()),
+            issuer: Some("https://as.example".into()),
+            authorization_url: Some("https://as.example/a".into()),
+            device_authorization_url: Some("https://as.example/d".into()),
+            use_id_token: true,
+            interactive: true,
+            consent_prompt: None,
+            discovered: None,
+        })));
+        for p in profiles {
+            let serde_json::Value::Object(keys) = serde_json::to_value(&p).unwrap() else {
+                unreachable!("a profile is a table")
+            };
+            for key in keys.keys().filter(|k| *k != "provider") {
+                let flag = match key.as_str() {
+                    "use_id_token" => "id-token".to_string(),
+                    k => k.replace('_', "-"),
+                };
+                assert!(flags.contains(&flag.as_str()), "{}: no --{flag}", p.id());
+            }
+        }
+    }
+
+    #[test]
+    fn a_flag_the_provider_does_not_take_or_lacks_is_named() {
+        let e = add(&["--provider", "vmware-csp", "--tenant", "t"]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--tenant does not apply to provider vmware-csp"
+        );
+        let e = add(&["--provider", "vcd", "--url", "https://v.example"]).unwrap_err();
+        assert_eq!(e.to_string(), "provider vcd needs --tenant");
+        let e = add(&["--provider", "vcd", "--tenant", "t", "--id-token"]).unwrap_err();
+        assert!(
+            e.to_string().starts_with("--id-token does not apply"),
+            "{e}"
+        );
+    }
 }

@@ -48,10 +48,11 @@ impl Config {
 
     pub fn parse(path: &Path, text: &str) -> Result<Config> {
         let at = |e: toml_edit::de::Error| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
             let msg = e.message().trim().replace('\n', " ");
+            let line = e.span().map(|s| {
+                let table = text[..s.start.min(text.len())].matches('\n').count() + 1;
+                table + key_offset(&text[s.start.min(text.len())..], &msg).unwrap_or(0)
+            });
             match line {
                 Some(l) => Error::usage(format!("config {}: line {l}: {msg}", path.display())),
                 None => Error::usage(format!("config {}: {msg}", path.display())),
@@ -77,6 +78,24 @@ impl Config {
             profiles,
         })
     }
+}
+
+/// A provider's fields are read after the whole table (its `provider` key may come last), so
+/// serde can only point at the table: for a key it refuses, the line below the table's header
+/// where that key is set.
+fn key_offset(table: &str, message: &str) -> Option<usize> {
+    let key = message.strip_prefix("unknown field `")?.split('`').next()?;
+    table
+        .lines()
+        .enumerate()
+        .skip(1)
+        .take_while(|(_, l)| !l.trim_start().starts_with('['))
+        .find(|(_, l)| {
+            l.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|(i, _)| i)
 }
 
 /// The file's text, `None` when there is none; refused unless it passes [`fsutil::open_trusted`].
@@ -226,7 +245,7 @@ access_key_id = "AKEXAMPLE"
         .unwrap();
         assert_eq!(c.profiles.len(), 2);
         assert_eq!(c.profiles["acme-vcd"].matches.len(), 2);
-        assert_eq!(c.profiles["idc"].provider, ProviderId::HuaweiIdentityCenter);
+        assert_eq!(c.profiles["idc"].id(), ProviderId::HuaweiIdentityCenter);
     }
 
     #[test]
@@ -252,9 +271,13 @@ access_key_id = "AKEXAMPLE"
     }
 
     #[test]
-    fn field_of_another_provider_is_refused() {
-        let e = parse("[profiles.a]\nprovider = \"vmware-csp\"\ntenant = \"t\"\n").unwrap_err();
-        assert!(e.to_string().contains("`tenant` does not apply"), "{e}");
+    fn field_of_another_provider_is_refused_on_its_line() {
+        let e = parse("[profiles.a]\nprovider = \"vmware-csp\"\n\n  tenant= \"t\"\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("line 4: unknown field `tenant`, expected `url`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -282,9 +305,10 @@ access_key_id = "AKEXAMPLE"
             "# mine\n[profiles.old] # keep\nprovider = \"vmware-csp\"\n",
         )
         .unwrap();
-        let mut p = Profile::empty(ProviderId::Vcd);
-        p.url = Some("https://vcd.example.com".into());
-        p.tenant = Some("acme".into());
+        let p = Profile::new(crate::config::Provider::Vcd(crate::config::Vcd {
+            url: "https://vcd.example.com".into(),
+            tenant: "acme".into(),
+        }));
         add_profile(&path, "new", &p).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(

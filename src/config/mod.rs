@@ -2,13 +2,15 @@
 //! serves a caller's URL (through the pure [`crate::matching`]).
 
 mod file;
+mod oauth2;
+mod provider;
 mod schema;
-mod signin;
 mod store_name;
 
 pub use file::{add_profile, remove_profile};
+pub use oauth2::{DEFAULT_SIGNIN_SCOPE, Discovered, Endpoint, OAuth2};
+pub use provider::*;
 pub use schema::*;
-pub use signin::{DEFAULT_SIGNIN_SCOPE, Discovered, Endpoint};
 pub use store_name::StoreName;
 
 use crate::error::{Error, Result};
@@ -156,7 +158,7 @@ mod tests {
             .select(&Target::parse("https://h.example/x").unwrap())
             .unwrap()
             .unwrap();
-        assert_eq!((name, p.provider), ("a", ProviderId::VmwareCsp));
+        assert_eq!((name, p.id()), ("a", ProviderId::VmwareCsp));
         assert!(
             c.select(&Target::parse("other.example").unwrap())
                 .unwrap()

@@ -1,9 +1,8 @@
-//! What a profile may say: the provider ids and their options, the per-provider field rules,
-//! and the checks a profile passes before tokex uses or writes it.
+//! What a profile may say: the provider ids and their options, the fields every profile may
+//! have, and the checks a profile passes before tokex uses or writes it.
 
-use super::{Discovered, StoreName};
-use crate::error::{Error, Result, ResultExt};
-use crate::urlpolicy::check_url;
+use super::{OAuth2, Provider, StoreName};
+use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -70,33 +69,14 @@ pub enum CargoAuth {
     Raw,
 }
 
-/// One `[profiles.NAME]` table. Keys are the `profile add` flags with `-` written as `_`.
+/// One `[profiles.NAME]` table: the provider's own fields ([`Provider`]), then what every
+/// profile may say. Keys are the `profile add` flags with `-` written as `_`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Profile {
-    pub provider: ProviderId,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identity_store_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access_key_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grant: Option<Grant>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_auth: Option<ClientAuth>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<String>,
+    /// `provider = "NAME"` and that provider's fields; any key neither it nor the fields below
+    /// take is refused there (its variants deny unknown fields).
+    #[serde(flatten)]
+    pub provider: Provider,
     #[serde(default, rename = "match", skip_serializing_if = "Vec::is_empty")]
     pub matches: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -112,28 +92,6 @@ pub struct Profile {
     /// Total time for one token request, retries included (`"30s"`; whole seconds too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<crate::duration::Seconds>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revocation_url: Option<String>,
-    /// OIDC issuer: its discovery document names the endpoints the other `*_url` fields leave out.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issuer: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device_authorization_url: Option<String>,
-    /// Hand out the ID token (Kubernetes OIDC) instead of the access token.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub use_id_token: bool,
-    /// The kubectl exec plugin may run the sign-in itself when kubectl says it is interactive.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub interactive: bool,
-    /// A browser sign-in that asks for `offline_access` sends `prompt=consent`, as OpenID
-    /// Connect Core §11 requires for a refresh token; `false` for providers that reject it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub consent_prompt: Option<bool>,
-    /// The issuer's endpoints as `profile add` discovered them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discovered: Option<Discovered>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exec_env: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -148,25 +106,14 @@ pub struct Profile {
     pub store: Option<StoreName>,
 }
 
-pub const CSP_DEFAULT_URL: &str = "https://console.cloud.vmware.com";
 /// A token request that takes longer than an hour is not coming back.
 pub const MAX_TIMEOUT_SECS: u64 = 3600;
 
 impl Profile {
-    pub fn empty(provider: ProviderId) -> Self {
+    /// A profile of `provider` that says nothing else.
+    pub fn new(provider: Provider) -> Self {
         Profile {
             provider,
-            url: None,
-            tenant: None,
-            client_id: None,
-            identity_store_id: None,
-            tenant_id: None,
-            access_key_id: None,
-            token_url: None,
-            grant: None,
-            client_auth: None,
-            scope: None,
-            audience: None,
             matches: Vec::new(),
             username: None,
             secret_env: None,
@@ -174,18 +121,22 @@ impl Profile {
             secret_command: None,
             ca_file: None,
             timeout: None,
-            revocation_url: None,
-            issuer: None,
-            authorization_url: None,
-            device_authorization_url: None,
-            use_id_token: false,
-            interactive: false,
-            consent_prompt: None,
-            discovered: None,
             exec_env: Vec::new(),
             cargo_auth: None,
             refresh_ahead: None,
             store: None,
+        }
+    }
+
+    pub fn id(&self) -> ProviderId {
+        self.provider.id()
+    }
+
+    /// The oauth2 fields, for what only that provider does (sign-in, discovery, revocation).
+    pub fn oauth2(&self) -> Option<&OAuth2> {
+        match &self.provider {
+            Provider::Oauth2(o) => Some(o),
+            _ => None,
         }
     }
 
@@ -195,86 +146,15 @@ impl Profile {
         self.secret_env.is_some() || self.secret_file.is_some() || self.secret_command.is_some()
     }
 
-    pub fn grant(&self) -> Grant {
-        self.grant.unwrap_or(Grant::ClientCredentials)
+    /// Whether the profile signs the user in with `tokex login` (oauth2's device_code and
+    /// authorization_code grants) rather than storing a secret it is given.
+    pub fn signs_in(&self) -> bool {
+        self.oauth2().is_some_and(|o| o.grant().signs_in())
     }
 
-    /// The provider's base URL, with VMware Cloud Services' public default filled in.
-    pub fn base_url(&self) -> Option<&str> {
-        match (&self.url, self.provider) {
-            (Some(u), _) => Some(u.as_str()),
-            (None, ProviderId::VmwareCsp) => Some(CSP_DEFAULT_URL),
-            (None, _) => None,
-        }
-    }
-
-    /// Checks what the provider needs and what it would ignore, naming the field at fault.
+    /// The rules the types cannot say, naming the field at fault.
     pub fn validate(&self) -> Result<()> {
-        use ProviderId::*;
-        let required: &[&str] = match self.provider {
-            Vcd => &["url", "tenant"],
-            VmwareCsp => &[],
-            Virtana | HuaweiOneaccess => &["url", "client_id"],
-            HuaweiIdentityCenter => &["url", "identity_store_id", "tenant_id", "access_key_id"],
-            Oauth2 => match self.grant() {
-                Grant::RefreshToken => &[],
-                _ => &["client_id"],
-            },
-        };
-        let allowed: &[&str] = match self.provider {
-            Vcd => &["url", "tenant"],
-            VmwareCsp => &["url"],
-            Virtana | HuaweiOneaccess => &["url", "client_id"],
-            HuaweiIdentityCenter => &["url", "identity_store_id", "tenant_id", "access_key_id"],
-            Oauth2 => &[
-                "token_url",
-                "client_id",
-                "grant",
-                "client_auth",
-                "scope",
-                "audience",
-                "revocation_url",
-                "issuer",
-                "authorization_url",
-                "device_authorization_url",
-                "use_id_token",
-                "interactive",
-                "consent_prompt",
-            ],
-        };
-        for (field, set) in self.provider_fields() {
-            if set && !allowed.contains(&field) {
-                return Err(Error::usage(format!(
-                    "`{field}` does not apply to provider {}",
-                    self.provider
-                )));
-            }
-            if !set && required.contains(&field) {
-                return Err(Error::usage(format!(
-                    "provider {} needs `{field}` (profile add --{})",
-                    self.provider,
-                    field.replace('_', "-")
-                )));
-            }
-        }
-        for (field, value) in [
-            ("url", self.url.as_deref()),
-            ("token_url", self.token_url.as_deref()),
-            ("revocation_url", self.revocation_url.as_deref()),
-            ("issuer", self.issuer.as_deref()),
-            ("authorization_url", self.authorization_url.as_deref()),
-            (
-                "device_authorization_url",
-                self.device_authorization_url.as_deref(),
-            ),
-        ] {
-            if let Some(v) = value {
-                check_url(v).context(format_args!("`{field}`"))?;
-            }
-        }
-        if self.provider == Oauth2 {
-            super::signin::validate(self)?;
-        }
+        self.provider.validate(self.own_source())?;
         let sources = [&self.secret_env, &self.secret_file, &self.secret_command];
         let own = sources.iter().filter(|s| s.is_some()).count();
         if own + usize::from(self.store.is_some()) > 1 {
@@ -318,30 +198,6 @@ impl Profile {
         Ok(())
     }
 
-    fn provider_fields(&self) -> [(&'static str, bool); 16] {
-        [
-            ("url", self.url.is_some()),
-            ("tenant", self.tenant.is_some()),
-            ("client_id", self.client_id.is_some()),
-            ("identity_store_id", self.identity_store_id.is_some()),
-            ("tenant_id", self.tenant_id.is_some()),
-            ("access_key_id", self.access_key_id.is_some()),
-            ("token_url", self.token_url.is_some()),
-            ("grant", self.grant.is_some()),
-            ("client_auth", self.client_auth.is_some()),
-            ("scope", self.scope.is_some() || self.audience.is_some()),
-            ("issuer", self.issuer.is_some() || self.discovered.is_some()),
-            ("authorization_url", self.authorization_url.is_some()),
-            (
-                "device_authorization_url",
-                self.device_authorization_url.is_some(),
-            ),
-            ("use_id_token", self.use_id_token),
-            ("interactive", self.interactive),
-            ("consent_prompt", self.consent_prompt.is_some()),
-        ]
-    }
-
     /// How much of a token's life, before its last stretch, a hit may refresh it in the
     /// background: the profile's `refresh_ahead`, else a quarter of `lifetime`.
     pub fn refresh_ahead(&self, lifetime: time::Duration) -> time::Duration {
@@ -364,7 +220,7 @@ mod tests {
 
     #[test]
     fn timeout_is_bounded() {
-        let mut p = Profile::empty(ProviderId::VmwareCsp);
+        let mut p = Profile::new(Provider::VmwareCsp(Default::default()));
         for (t, ok) in [(0, false), (1, true), (3600, true), (u64::MAX, false)] {
             p.timeout = Some(crate::duration::Seconds(t));
             assert_eq!(p.validate().is_ok(), ok, "{t}");

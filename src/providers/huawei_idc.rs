@@ -1,8 +1,8 @@
 //! Huawei Cloud IAM Identity Center: `POST /v1/identity-stores/{id}/tenant/{tenant}/bearer-token`,
 //! signed with the access key. The answer is a long-lived SCIM token with an absolute expiry.
 
-use super::{endpoint, huawei_sign, path_segment, required};
-use crate::config::Profile;
+use super::{endpoint, huawei_sign, path_segment};
+use crate::config::HuaweiIdc;
 use crate::error::Result;
 use crate::http::Request;
 use crate::sensitive::Secret;
@@ -11,19 +11,18 @@ use zeroize::Zeroizing;
 
 pub const CONTENT_TYPE: &str = "application/json;charset=UTF-8";
 
-pub fn url(profile: &Profile) -> Result<reqwest::Url> {
-    let store = required(&profile.identity_store_id, "identity_store_id")?;
-    let tenant = required(&profile.tenant_id, "tenant_id")?;
+pub fn url(profile: &HuaweiIdc) -> Result<reqwest::Url> {
+    let (store, tenant) = (&profile.identity_store_id, &profile.tenant_id);
     let path = format!(
         "/v1/identity-stores/{}/tenant/{}/bearer-token",
         path_segment(store),
         path_segment(tenant)
     );
-    endpoint(required(&profile.url, "url")?, &path)
+    endpoint(&profile.url, &path)
 }
 
-pub fn request(profile: &Profile, secret_key: &Secret, now: OffsetDateTime) -> Result<Request> {
-    let access_key = required(&profile.access_key_id, "access_key_id")?;
+pub fn request(profile: &HuaweiIdc, secret_key: &Secret, now: OffsetDateTime) -> Result<Request> {
+    let access_key = &profile.access_key_id;
     let url = url(profile)?;
     // The Host we sign must be the Host sent: name it explicitly rather than trust the client.
     let host = crate::urlpolicy::host(&url);

@@ -1,5 +1,6 @@
 //! Token exchange: a provider turns a profile and its secret into an HTTP request, and the
-//! provider's answer into a [`Token`]. Providers that differ only in a URL and a form are data in
+//! provider's answer into a [`Token`]. Each takes its own profile variant
+//! ([`crate::config::Provider`]); providers that differ only in a URL and a form are data in
 //! one shape ([`form_post`]); only Huawei Identity Center, which signs, has a shape of its own.
 
 mod huawei_idc;
@@ -9,7 +10,7 @@ pub mod oidc;
 pub mod response;
 mod vmware;
 
-use crate::config::{Profile, ProviderId};
+use crate::config::{Endpoint, Profile, Provider};
 use crate::error::{Error, Result};
 use crate::http::{Http, Request};
 use crate::sensitive::Secret;
@@ -25,7 +26,9 @@ use zeroize::Zeroizing;
 /// sign-in is what it takes, as when nothing was stored.
 pub fn exchange(http: &Http, profile: &Profile, secret: &Secret) -> Result<Token> {
     let req = build(profile, secret, OffsetDateTime::now_utc())?;
-    if profile.provider == ProviderId::Oauth2 && profile.grant().refreshes() {
+    if let Provider::Oauth2(o) = &profile.provider
+        && o.grant().refreshes()
+    {
         let answer = http.send_answer(&req, &[secret])?;
         let received = OffsetDateTime::now_utc();
         if !answer.is_success() {
@@ -35,7 +38,7 @@ pub fn exchange(http: &Http, profile: &Profile, secret: &Secret) -> Result<Token
                 _ => Error::op(line),
             });
         }
-        return response::parse_as(&answer.body, received, &[secret], profile.use_id_token);
+        return response::parse_as(&answer.body, received, &[secret], o.use_id_token);
     }
     // The answer holds the access token (and maybe a refresh token): wiped when parsed.
     let body = Zeroizing::new(http.send(&req, &[secret])?);
@@ -52,10 +55,10 @@ pub fn revoke(
     token: &Secret,
     hint: &str,
 ) -> Result<bool> {
-    if profile.provider != ProviderId::Oauth2 {
+    let Some(o) = profile.oauth2() else {
         return Ok(false);
-    }
-    match oauth2::revocation(profile, secret, token, hint)? {
+    };
+    match oauth2::revocation(o, secret, token, hint)? {
         Some(req) => http.send(&req, &[secret, token]).map(|_| true),
         None => Ok(false),
     }
@@ -64,25 +67,25 @@ pub fn revoke(
 /// Where the profile's token requests go, without building one (no secret needed): for
 /// `tokex doctor`'s reachability check.
 pub fn token_url(profile: &Profile) -> Result<reqwest::Url> {
-    match profile.provider {
-        ProviderId::Vcd => vmware::vcd_url(profile),
-        ProviderId::VmwareCsp => vmware::csp_url(profile),
-        ProviderId::Virtana | ProviderId::HuaweiOneaccess | ProviderId::Oauth2 => {
-            oauth2::token_url(profile)
-        }
-        ProviderId::HuaweiIdentityCenter => huawei_idc::url(profile),
+    match &profile.provider {
+        Provider::Vcd(p) => vmware::vcd_url(p),
+        Provider::VmwareCsp(p) => vmware::csp_url(p),
+        Provider::Virtana(p) => oauth2::vendor_url(p, oauth2::VIRTANA_PATH),
+        Provider::HuaweiOneaccess(p) => oauth2::vendor_url(p, oauth2::ONEACCESS_PATH),
+        Provider::HuaweiIdentityCenter(p) => huawei_idc::url(p),
+        Provider::Oauth2(o) => oauth2::endpoint_url(o, Endpoint::Token),
     }
 }
 
 /// The request a provider sends, for a given moment (Huawei signs the time).
 pub fn build(profile: &Profile, secret: &Secret, now: OffsetDateTime) -> Result<Request> {
-    match profile.provider {
-        ProviderId::Vcd => vmware::vcd(profile, secret),
-        ProviderId::VmwareCsp => vmware::csp(profile, secret),
-        ProviderId::Virtana | ProviderId::HuaweiOneaccess | ProviderId::Oauth2 => {
-            oauth2::request(profile, secret)
-        }
-        ProviderId::HuaweiIdentityCenter => huawei_idc::request(profile, secret, now),
+    match &profile.provider {
+        Provider::Vcd(p) => vmware::vcd(p, secret),
+        Provider::VmwareCsp(p) => vmware::csp(p, secret),
+        Provider::Virtana(p) => oauth2::vendor(p, oauth2::VIRTANA_PATH, secret),
+        Provider::HuaweiOneaccess(p) => oauth2::vendor(p, oauth2::ONEACCESS_PATH, secret),
+        Provider::HuaweiIdentityCenter(p) => huawei_idc::request(p, secret, now),
+        Provider::Oauth2(o) => oauth2::request(o, secret),
     }
 }
 
@@ -90,62 +93,35 @@ pub fn build(profile: &Profile, secret: &Secret, now: OffsetDateTime) -> Result<
 /// the secret *is* a refresh token (vCD API tokens and service accounts, CSP API tokens, OAuth 2.0
 /// refresh_token grants), never where it is a client secret.
 pub fn rotates(profile: &Profile) -> bool {
-    match profile.provider {
-        ProviderId::Vcd | ProviderId::VmwareCsp => true,
-        ProviderId::Oauth2 => profile.grant().refreshes(),
-        ProviderId::Virtana | ProviderId::HuaweiOneaccess | ProviderId::HuaweiIdentityCenter => {
+    match &profile.provider {
+        Provider::Vcd(_) | Provider::VmwareCsp(_) => true,
+        Provider::Oauth2(o) => o.grant().refreshes(),
+        Provider::Virtana(_) | Provider::HuaweiOneaccess(_) | Provider::HuaweiIdentityCenter(_) => {
             false
         }
     }
 }
 
-/// Whether the profile signs the user in (`tokex login` runs a device or browser flow) rather
-/// than storing a secret it is given.
-pub fn signs_in(profile: &Profile) -> bool {
-    match profile.provider {
-        ProviderId::Oauth2 => profile.grant().signs_in(),
-        ProviderId::Vcd
-        | ProviderId::VmwareCsp
-        | ProviderId::Virtana
-        | ProviderId::HuaweiOneaccess
-        | ProviderId::HuaweiIdentityCenter => false,
-    }
-}
-
 /// Whether the profile's endpoints still have to be read from its issuer's discovery document.
 pub fn discovers(profile: &Profile) -> bool {
-    match profile.provider {
-        ProviderId::Oauth2 => profile.needs_discovery(),
-        ProviderId::Vcd
-        | ProviderId::VmwareCsp
-        | ProviderId::Virtana
-        | ProviderId::HuaweiOneaccess
-        | ProviderId::HuaweiIdentityCenter => false,
-    }
+    profile.oauth2().is_some_and(|o| o.needs_discovery())
 }
 
 /// Whether `logout` revokes the profile's tokens at an RFC 7009 endpoint (where it names one).
 pub fn revokes(profile: &Profile) -> bool {
-    match profile.provider {
-        ProviderId::Oauth2 => true,
-        ProviderId::Vcd
-        | ProviderId::VmwareCsp
-        | ProviderId::Virtana
-        | ProviderId::HuaweiOneaccess
-        | ProviderId::HuaweiIdentityCenter => false,
-    }
+    profile.oauth2().is_some()
 }
 
 /// Whether the provider's token goes in its own header rather than `Authorization`: CSP's
 /// APIs want `csp-auth-token`.
 pub fn own_header(profile: &Profile) -> Option<&'static str> {
     match profile.provider {
-        ProviderId::VmwareCsp => Some("csp-auth-token"),
-        ProviderId::Vcd
-        | ProviderId::Virtana
-        | ProviderId::HuaweiOneaccess
-        | ProviderId::HuaweiIdentityCenter
-        | ProviderId::Oauth2 => None,
+        Provider::VmwareCsp(_) => Some("csp-auth-token"),
+        Provider::Vcd(_)
+        | Provider::Virtana(_)
+        | Provider::HuaweiOneaccess(_)
+        | Provider::HuaweiIdentityCenter(_)
+        | Provider::Oauth2(_) => None,
     }
 }
 
@@ -200,12 +176,6 @@ fn form_encode(s: &str) -> String {
 /// One path segment, percent-encoded (an org or store name may hold any character).
 fn path_segment(s: &str) -> String {
     form_encode(s).replace('+', "%20")
-}
-
-fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str> {
-    value
-        .as_deref()
-        .ok_or_else(|| Error::usage(format!("profile needs `{field}`")))
 }
 
 #[cfg(test)]

@@ -1,37 +1,23 @@
 //! RFC 6749 token requests, and the two vendor endpoints that are client_credentials with a
 //! fixed path: Virtana (`/authorization/oauth/token`) and Huawei OneAccess (`/api/v2/tenant/token`).
 
-use super::{endpoint, form_post, required};
-use crate::config::{ClientAuth, Endpoint, Grant, Profile, ProviderId};
+use super::{endpoint, form_post};
+use crate::config::{ClientApp, ClientAuth, Endpoint, Grant, OAuth2};
 use crate::error::Result;
 use crate::http::Request;
 use crate::sensitive::Secret;
 use crate::urlpolicy::check_url;
 
-/// The vendors whose token endpoint is client_credentials at a fixed path under `url`.
-fn vendor_path(profile: &Profile) -> Option<&'static str> {
-    match profile.provider {
-        ProviderId::Virtana => Some("/authorization/oauth/token"),
-        ProviderId::HuaweiOneaccess => Some("/api/v2/tenant/token"),
-        // Where the profile names it (or its issuer's discovery does); the other providers
-        // never come here.
-        ProviderId::Oauth2
-        | ProviderId::Vcd
-        | ProviderId::VmwareCsp
-        | ProviderId::HuaweiIdentityCenter => None,
-    }
-}
+pub const VIRTANA_PATH: &str = "/authorization/oauth/token";
+pub const ONEACCESS_PATH: &str = "/api/v2/tenant/token";
 
-pub fn token_url(profile: &Profile) -> Result<reqwest::Url> {
-    match vendor_path(profile) {
-        Some(path) => endpoint(required(&profile.url, "url")?, path),
-        None => endpoint_url(profile, Endpoint::Token),
-    }
+pub fn vendor_url(app: &ClientApp, path: &str) -> Result<reqwest::Url> {
+    endpoint(&app.url, path)
 }
 
 /// The URL of an endpoint the profile names or discovered; a usage error naming the field when
 /// it has neither.
-pub fn endpoint_url(profile: &Profile, which: Endpoint) -> Result<reqwest::Url> {
+pub fn endpoint_url(profile: &OAuth2, which: Endpoint) -> Result<reqwest::Url> {
     let (field, discovered) = which.names();
     let value = profile.endpoint(which).ok_or_else(|| {
         let from = match &profile.issuer {
@@ -43,23 +29,21 @@ pub fn endpoint_url(profile: &Profile, which: Endpoint) -> Result<reqwest::Url> 
     check_url(value).map_err(|e| e.context(format_args!("`{field}`")))
 }
 
-pub fn request(profile: &Profile, secret: &Secret) -> Result<Request> {
-    // Virtana documents the fields as query parameters and as a form; a form body keeps the
-    // client secret out of access logs. OneAccess documents the form.
-    match vendor_path(profile) {
-        Some(_) => client_credentials(
-            token_url(profile)?,
-            required(&profile.client_id, "client_id")?,
-            secret,
-            ClientAuth::ClientSecretPost,
-            &[],
-        ),
-        None => generic(profile, secret),
-    }
+/// A vendor's client_credentials request. Virtana documents the fields as query parameters and
+/// as a form; a form body keeps the client secret out of access logs. OneAccess documents the
+/// form.
+pub fn vendor(app: &ClientApp, path: &str, secret: &Secret) -> Result<Request> {
+    client_credentials(
+        vendor_url(app, path)?,
+        &app.client_id,
+        secret,
+        ClientAuth::ClientSecretPost,
+        &[],
+    )
 }
 
-fn generic(profile: &Profile, secret: &Secret) -> Result<Request> {
-    let url = token_url(profile)?;
+pub fn request(profile: &OAuth2, secret: &Secret) -> Result<Request> {
+    let url = endpoint_url(profile, Endpoint::Token)?;
     let mut extra: Vec<(&str, &str)> = Vec::new();
     if let Some(s) = &profile.scope {
         extra.push(("scope", s));
@@ -70,7 +54,7 @@ fn generic(profile: &Profile, secret: &Secret) -> Result<Request> {
     match profile.grant() {
         Grant::ClientCredentials => client_credentials(
             url,
-            required(&profile.client_id, "client_id")?,
+            client_id(profile)?,
             secret,
             profile.client_auth.unwrap_or(ClientAuth::ClientSecretBasic),
             &extra,
@@ -123,7 +107,7 @@ fn authenticate<'a>(
 /// authenticated as the profile's token requests are; `None` without a revocation endpoint
 /// (`revocation_url`, or the issuer's `revocation_endpoint`).
 pub fn revocation(
-    profile: &Profile,
+    profile: &OAuth2,
     secret: &Secret,
     token: &Secret,
     hint: &str,
@@ -136,7 +120,7 @@ pub fn revocation(
     let basic = match profile.grant() {
         Grant::ClientCredentials => authenticate(
             &mut form,
-            required(&profile.client_id, "client_id")?,
+            client_id(profile)?,
             secret,
             profile.client_auth.unwrap_or(ClientAuth::ClientSecretBasic),
         ),
@@ -149,4 +133,13 @@ pub fn revocation(
         }
     };
     form_post(url, &form, basic).map(Some)
+}
+
+/// The client id a confidential client authenticates with (the config's rules require it for
+/// every grant but refresh_token).
+pub fn client_id(profile: &OAuth2) -> Result<&str> {
+    profile
+        .client_id
+        .as_deref()
+        .ok_or_else(|| crate::error::Error::usage("profile needs `client_id`"))
 }

@@ -3,9 +3,9 @@
 //! code grant with PKCE (RFC 6749 §4.1, RFC 7636 §4). Building and reading them only: the
 //! sign-in itself (polling, the browser, the redirect listener) is the broker's.
 
-use super::oauth2::endpoint_url;
-use super::{form_post, required};
-use crate::config::{Discovered, Endpoint, Profile};
+use super::form_post;
+use super::oauth2::{client_id, endpoint_url};
+use crate::config::{Discovered, Endpoint, OAuth2};
 use crate::error::{Error, Result};
 use crate::http::{Answer, Request};
 use crate::sensitive::Secret;
@@ -88,9 +88,9 @@ pub fn parse_discovery(body: &[u8], issuer: &str) -> Result<Discovered> {
 }
 
 /// RFC 8628 §3.1: a public client asks for a device code.
-pub fn device_authorization_request(profile: &Profile) -> Result<Request> {
+pub fn device_authorization_request(profile: &OAuth2) -> Result<Request> {
     let url = endpoint_url(profile, Endpoint::DeviceAuthorization)?;
-    let client_id = required(&profile.client_id, "client_id")?;
+    let client_id = client_id(profile)?;
     form_post(
         url,
         &[("client_id", client_id), ("scope", profile.signin_scope())],
@@ -101,7 +101,7 @@ pub fn device_authorization_request(profile: &Profile) -> Result<Request> {
 /// RFC 8628 §3.2, with Google's and Entra's older spelling `verification_url` accepted.
 #[derive(Deserialize)]
 pub struct DeviceAuthorization {
-    device_code: String,
+    device_code: Secret,
     pub user_code: String,
     #[serde(alias = "verification_url")]
     pub verification_uri: String,
@@ -185,24 +185,18 @@ impl DeviceAuthorization {
     }
 
     pub fn device_code(&self) -> Secret {
-        Secret::new(self.device_code.clone())
-    }
-}
-
-impl Drop for DeviceAuthorization {
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.device_code);
+        self.device_code.clone()
     }
 }
 
 /// RFC 8628 §3.4: one poll of the token endpoint.
-pub fn device_token_request(profile: &Profile, device_code: &Secret) -> Result<Request> {
+pub fn device_token_request(profile: &OAuth2, device_code: &Secret) -> Result<Request> {
     form_post(
         endpoint_url(profile, Endpoint::Token)?,
         &[
             ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
             ("device_code", device_code.expose()),
-            ("client_id", required(&profile.client_id, "client_id")?),
+            ("client_id", client_id(profile)?),
         ],
         None,
     )
@@ -238,7 +232,7 @@ pub fn poll_outcome(answer: &Answer, secrets: &[&Secret]) -> Poll {
 /// RFC 6749 §4.1.1 with RFC 7636 §4.3: where the browser goes. The endpoint's own query
 /// parameters (some providers put a policy or tenant there) are kept.
 pub fn authorization_url(
-    profile: &Profile,
+    profile: &OAuth2,
     redirect_uri: &str,
     state: &str,
     code_challenge: &str,
@@ -246,7 +240,7 @@ pub fn authorization_url(
     let mut url = endpoint_url(profile, Endpoint::Authorization)?;
     url.query_pairs_mut()
         .append_pair("response_type", "code")
-        .append_pair("client_id", required(&profile.client_id, "client_id")?)
+        .append_pair("client_id", client_id(profile)?)
         .append_pair("redirect_uri", redirect_uri)
         .append_pair("scope", profile.signin_scope())
         .append_pair("state", state)
@@ -260,7 +254,7 @@ pub fn authorization_url(
 
 /// RFC 6749 §4.1.3 with RFC 7636 §4.5: the code, the same redirect URI, the verifier.
 pub fn code_token_request(
-    profile: &Profile,
+    profile: &OAuth2,
     code: &Secret,
     redirect_uri: &str,
     verifier: &Secret,
@@ -271,7 +265,7 @@ pub fn code_token_request(
             ("grant_type", "authorization_code"),
             ("code", code.expose()),
             ("redirect_uri", redirect_uri),
-            ("client_id", required(&profile.client_id, "client_id")?),
+            ("client_id", client_id(profile)?),
             ("code_verifier", verifier.expose()),
         ],
         None,

@@ -269,7 +269,7 @@ mod tests {
 
     #[test]
     fn a_profile_s_own_source_wins_over_the_os_store() {
-        let mut p = Profile::empty(crate::config::ProviderId::VmwareCsp);
+        let mut p = Profile::sample(crate::config::ProviderId::VmwareCsp);
         p.secret_env = Some("TOKEX_TEST_NEVER_SET".into());
         let store = for_profile(&p).unwrap();
         assert_eq!(store.describe().name, "secret_env TOKEX_TEST_NEVER_SET");

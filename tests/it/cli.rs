@@ -94,7 +94,7 @@ fn profile_add_rejects_bad_input_naming_the_field() {
         "",
         2,
     );
-    assert!(err.contains("`tenant`"), "{err}");
+    assert!(err.contains("provider vcd needs --tenant"), "{err}");
     let err = e.fail(
         &[
             "profile",
@@ -124,7 +124,10 @@ fn profile_add_rejects_bad_input_naming_the_field() {
         "",
         2,
     );
-    assert!(err.contains("`tenant` does not apply"), "{err}");
+    assert!(
+        err.contains("--tenant does not apply to provider vmware-csp"),
+        "{err}"
+    );
     let err = e.fail(
         &["profile", "add", "../x", "--provider", "vmware-csp"],
         "",

@@ -18,6 +18,7 @@ mod cache;
 mod cargo;
 mod cli;
 mod completion;
+mod config_corpus;
 mod docker;
 mod doctor;
 mod exec;

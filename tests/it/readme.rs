@@ -9,7 +9,7 @@ use crate::support::*;
 use clap::Parser;
 
 /// `tokex …` command lines inside the README's ```sh blocks, continuation lines joined.
-fn readme_commands() -> Vec<String> {
+pub fn readme_commands() -> Vec<String> {
     let text = include_str!("../../README.md");
     let mut out = Vec::new();
     let mut in_sh = false;
@@ -48,7 +48,7 @@ fn readme_commands() -> Vec<String> {
 }
 
 /// Splits like a shell for the simple quoting the README uses.
-fn words(line: &str) -> Vec<String> {
+pub fn words(line: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut quote = None;

@@ -1,18 +1,19 @@
 use super::*;
-use crate::config::{Grant, ProviderId};
+use crate::config::Grant;
 
-fn profile() -> Profile {
-    let mut p = Profile::empty(ProviderId::Oauth2);
-    p.grant = Some(Grant::AuthorizationCode);
-    p.client_id = Some("kube login".into());
-    p.issuer = Some("https://idp.example/realms/r".into());
-    p.discovered = Some(Discovered {
-        token_endpoint: "https://idp.example/token".into(),
-        authorization_endpoint: Some("https://idp.example/auth?kc_idp_hint=corp".into()),
-        device_authorization_endpoint: Some("https://idp.example/device".into()),
-        revocation_endpoint: None,
-    });
-    p
+fn profile() -> OAuth2 {
+    OAuth2 {
+        grant: Some(Grant::AuthorizationCode),
+        client_id: Some("kube login".into()),
+        issuer: Some("https://idp.example/realms/r".into()),
+        discovered: Some(Discovered {
+            token_endpoint: "https://idp.example/token".into(),
+            authorization_endpoint: Some("https://idp.example/auth?kc_idp_hint=corp".into()),
+            device_authorization_endpoint: Some("https://idp.example/device".into()),
+            revocation_endpoint: None,
+        }),
+        ..OAuth2::default()
+    }
 }
 
 fn answer(status: u16, body: &str) -> Answer {
