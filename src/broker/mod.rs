@@ -52,13 +52,23 @@ impl Want {
     }
 }
 
-/// What callers and commands may ask. Callers get issued tokens, never a provider or a store.
+/// What every caller may ask. Callers get issued tokens, never a provider or a store.
 pub trait Tokens {
     fn config(&self) -> &Config;
     fn token(&self, name: &str, want: Want) -> Result<Issued>;
     /// Drops the cached token after a caller reported it rejected; `rejected` names what the
     /// caller sent, and a token that is not ours is kept (git sends `erase` to every helper).
     fn forget(&self, name: &str, rejected: Option<&Secret>) -> Result<bool>;
+    /// The account operations, where this broker has them (the hot path's cache has not: a
+    /// caller that needs one there leaves the answer to the engine).
+    fn accounts(&self) -> Option<&dyn Accounts> {
+        None
+    }
+}
+
+/// What changes a profile's stored secret: `login`, `logout`, and the callers whose protocols
+/// carry them (cargo's `login`/`logout`, kubectl's interactive sign-in).
+pub trait Accounts: Tokens {
     /// Verifies `secret` by an exchange (unless `verify` is false), then stores it.
     fn login(&self, name: &str, secret: Secret, verify: bool) -> Result<LoggedIn>;
     /// Signs the user in at the profile's identity provider (grant `device_code` or
@@ -235,6 +245,12 @@ impl Tokens for Broker {
         self.cache.remove(name).for_profile(name)
     }
 
+    fn accounts(&self) -> Option<&dyn Accounts> {
+        Some(self)
+    }
+}
+
+impl Accounts for Broker {
     fn login(&self, name: &str, secret: Secret, verify: bool) -> Result<LoggedIn> {
         account::login(self, name, secret, verify)
     }

@@ -7,7 +7,7 @@
 //! `logout` deletes it. The messages are cargo-credential's, typed here.
 
 use super::{json_line, write};
-use crate::broker::{SecretGone, Tokens, Want};
+use crate::broker::{Accounts, SecretGone, Want};
 use crate::config::CargoAuth;
 use crate::error::{Error, Result};
 use crate::matching::Target;
@@ -63,7 +63,7 @@ enum Reply {
 #[serde(tag = "kind", rename_all = "kebab-case")]
 enum Success {
     Get {
-        token: String,
+        token: Secret,
         cache: &'static str,
         expiration: i64,
         operation_independent: bool,
@@ -81,15 +81,7 @@ enum Failure {
     Other { message: String },
 }
 
-impl Drop for Success {
-    fn drop(&mut self) {
-        if let Success::Get { token, .. } = self {
-            zeroize::Zeroize::zeroize(token);
-        }
-    }
-}
-
-pub fn serve(tokens: &dyn Tokens, input: &mut dyn BufRead, out: &mut dyn Write) -> Result<()> {
+pub fn serve(tokens: &dyn Accounts, input: &mut dyn BufRead, out: &mut dyn Write) -> Result<()> {
     write(out, &json_line(&Hello { v: [1] })?)?;
     for _ in 0..1000 {
         let mut line = Vec::new();
@@ -106,7 +98,7 @@ pub fn serve(tokens: &dyn Tokens, input: &mut dyn BufRead, out: &mut dyn Write) 
     Ok(())
 }
 
-fn answer(tokens: &dyn Tokens, line: &[u8]) -> Reply {
+fn answer(tokens: &dyn Accounts, line: &[u8]) -> Reply {
     let req: Request = match serde_json::from_slice(line) {
         Ok(r) => r,
         Err(_) => return other("cargo's request is not the JSON tokex expects"),
@@ -137,7 +129,7 @@ fn answer(tokens: &dyn Tokens, line: &[u8]) -> Reply {
     }
 }
 
-fn get(tokens: &dyn Tokens, name: &str) -> Result<Reply> {
+fn get(tokens: &dyn Accounts, name: &str) -> Result<Reply> {
     let issued = tokens.token(name, Want::lasting(MIN_VALID))?;
     let cargo_auth = tokens.config().get(name)?.cargo_auth;
     let token = match cargo_auth.unwrap_or(CargoAuth::Bearer) {
@@ -145,14 +137,14 @@ fn get(tokens: &dyn Tokens, name: &str) -> Result<Reply> {
         CargoAuth::Raw => issued.access_token().to_string(),
     };
     Ok(Reply::Ok(Success::Get {
-        token,
+        token: Secret::new(token),
         cache: "expires",
         expiration: issued.token.reported_expiry().unix_timestamp(),
         operation_independent: true,
     }))
 }
 
-fn login(tokens: &dyn Tokens, name: &str, token: Option<Secret>) -> Result<Reply> {
+fn login(tokens: &dyn Accounts, name: &str, token: Option<Secret>) -> Result<Reply> {
     let secret = token.filter(|t| !t.is_empty()).ok_or_else(|| {
         Error::usage(
             "cargo passed no token: run `cargo login --registry NAME` and paste the long-lived secret",
@@ -162,7 +154,7 @@ fn login(tokens: &dyn Tokens, name: &str, token: Option<Secret>) -> Result<Reply
     Ok(Reply::Ok(Success::Login))
 }
 
-fn logout(tokens: &dyn Tokens, name: &str) -> Result<Reply> {
+fn logout(tokens: &dyn Accounts, name: &str) -> Result<Reply> {
     Ok(match tokens.logout(name, true)?.secret {
         SecretGone::NothingStored => Reply::Err(Failure::NotFound),
         SecretGone::Deleted | SecretGone::LeftAlone => Reply::Ok(Success::Logout),

@@ -1,7 +1,7 @@
 //! A fake broker for the callers' unit tests: a config, one token for every profile, and a
 //! record of what was asked.
 
-use crate::broker::{Issued, LoggedIn, LoggedOut, SignIn, Status, Tokens, Want};
+use crate::broker::{Accounts, Issued, LoggedIn, LoggedOut, SignIn, Status, Tokens, Want};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::sensitive::Secret;
@@ -55,6 +55,12 @@ impl Tokens for Fake {
         Ok(true)
     }
 
+    fn accounts(&self) -> Option<&dyn Accounts> {
+        Some(self)
+    }
+}
+
+impl Accounts for Fake {
     fn login(&self, name: &str, secret: Secret, verify: bool) -> Result<LoggedIn> {
         self.note(format!("login {name} {} {verify}", secret.expose()));
         Err(Error::op("the fake does not log in"))

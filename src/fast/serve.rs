@@ -4,14 +4,13 @@
 //! stdin as it was read here, and nothing has been written.
 
 use super::Fast;
-use crate::broker::{Issued, LoggedIn, LoggedOut, SignIn, Status, Tokens, Want, quiet_hit};
+use crate::broker::{Issued, Tokens, Want, quiet_hit};
 use crate::cache::Cache;
 // Callers' requests are small; what the engine would refuse as too large goes to it whole.
 use crate::callers::{MAX_INPUT, docker, git, kubectl, plain};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::sensitive::Secret;
-use std::cell::Cell;
 use std::io::{Read, Write};
 
 pub enum Outcome {
@@ -29,8 +28,11 @@ pub fn serve(cmd: &Fast, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Outcom
     let tokens = CacheOnly {
         config,
         cache: Cache::locate(),
-        missed: Cell::new(false),
     };
+    answer(cmd, &tokens, stdin, stdout)
+}
+
+fn answer(cmd: &Fast, tokens: &CacheOnly, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Outcome {
     let mut input = Vec::new();
     let mut out = Vec::new();
     let answered = match cmd {
@@ -38,13 +40,13 @@ pub fn serve(cmd: &Fast, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Outcom
             name,
             format,
             min_valid,
-        } => plain::serve(*format, name, Want::lasting(*min_valid), &tokens, &mut out),
+        } => plain::serve(*format, name, Want::lasting(*min_valid), tokens, &mut out),
         Fast::Kubectl { name } => {
             let info = std::env::var("KUBERNETES_EXEC_INFO").ok();
             kubectl::serve(
                 name,
                 info.as_deref(),
-                &tokens,
+                tokens,
                 &mut out,
                 &mut std::io::sink(),
             )
@@ -53,7 +55,7 @@ pub fn serve(cmd: &Fast, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Outcom
             git::serve(
                 git::Op::Get,
                 profile.as_deref(),
-                &tokens,
+                tokens,
                 &mut &input[..],
                 &mut out,
             )
@@ -62,7 +64,7 @@ pub fn serve(cmd: &Fast, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Outcom
             // `get` says nothing on stderr: its notes stream is never written.
             docker::serve(
                 docker::Action::Get,
-                &tokens,
+                tokens,
                 &mut &input[..],
                 &mut out,
                 &mut std::io::sink(),
@@ -70,7 +72,8 @@ pub fn serve(cmd: &Fast, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Outcom
             .map_err(|f| f.error)
         }),
     };
-    let outcome = if answered.is_err() || tokens.missed.get() {
+    // Every miss is an error the callers pass on (the hot-path tests hold them to it).
+    let outcome = if answered.is_err() {
         Outcome::Engine(input)
     } else {
         match out.as_slice() {
@@ -97,18 +100,14 @@ fn read_all(stdin: &mut dyn Read, into: &mut Vec<u8>) -> Result<()> {
         .map_err(|e| Error::op(format!("reading stdin: {e}")))
 }
 
-/// The hot path's broker: a quiet hit, or a note that the engine must answer.
+/// The hot path's broker: a quiet hit, or an error that sends the command to the engine.
 struct CacheOnly {
     config: Config,
     cache: Cache,
-    missed: Cell<bool>,
 }
 
-impl CacheOnly {
-    fn engine<T>(&self) -> Result<T> {
-        self.missed.set(true);
-        Err(Error::op("for the engine"))
-    }
+fn for_the_engine<T>() -> Result<T> {
+    Err(Error::op("for the engine"))
 }
 
 impl Tokens for CacheOnly {
@@ -125,28 +124,57 @@ impl Tokens for CacheOnly {
             }
             None => {
                 crate::log::debug(|| format!("{name}: not a quiet cache hit; to tokex-engine"));
-                self.engine()
+                for_the_engine()
             }
         }
     }
 
     fn forget(&self, _: &str, _: Option<&Secret>) -> Result<bool> {
-        self.engine()
+        for_the_engine()
     }
+}
 
-    fn login(&self, _: &str, _: Secret, _: bool) -> Result<LoggedIn> {
-        self.engine()
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    fn sign_in(&self, _: &str, _: SignIn, _: &mut dyn Write) -> Result<LoggedIn> {
-        self.engine()
-    }
-
-    fn logout(&self, _: &str, _: bool) -> Result<LoggedOut> {
-        self.engine()
-    }
-
-    fn status(&self, _: &str) -> Result<Status> {
-        self.engine()
+    /// No caller turns a miss into an answer of its own: each goes to the engine, nothing
+    /// written.
+    #[test]
+    fn every_miss_goes_to_the_engine() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = "[profiles.p]\nprovider = \"vmware-csp\"\nmatch = [\"h.example\"]\n";
+        let tokens = CacheOnly {
+            config: Config::parse(std::path::Path::new("t.toml"), config).unwrap(),
+            cache: Cache::at(dir.path()),
+        };
+        let p = || "p".to_string();
+        for (cmd, stdin) in [
+            (
+                Fast::Token {
+                    name: p(),
+                    format: plain::Format::Bare,
+                    min_valid: time::Duration::minutes(1),
+                },
+                "",
+            ),
+            (Fast::Kubectl { name: p() }, ""),
+            (
+                Fast::GitGet { profile: None },
+                "protocol=https\nhost=h.example\n\n",
+            ),
+            (
+                Fast::GitGet { profile: Some(p()) },
+                "protocol=https\nhost=x\n\n",
+            ),
+            (Fast::DockerGet, "h.example"),
+        ] {
+            let mut out = Vec::new();
+            match answer(&cmd, &tokens, &mut stdin.as_bytes(), &mut out) {
+                Outcome::Engine(read) => assert_eq!(read, stdin.as_bytes()),
+                Outcome::Served(code) => panic!("{cmd:?} served a miss ({code})"),
+            }
+            assert!(out.is_empty(), "{cmd:?}");
+        }
     }
 }
