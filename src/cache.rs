@@ -23,16 +23,10 @@ const LOCK_WAIT: Duration = Duration::from_secs(120);
 struct Entry {
     v: u32,
     key: String,
-    access_token: String,
+    access_token: Secret,
     token_type: String,
     obtained_at: i64,
     expires_at: i64,
-}
-
-impl Drop for Entry {
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.access_token);
-    }
 }
 
 /// A failed background refresh: no other starts before `not_before` (Unix seconds).
@@ -145,7 +139,7 @@ impl Cache {
         };
         let at = |s| OffsetDateTime::from_unix_timestamp(s).ok();
         Some(Token {
-            access_token: Secret::new(entry.access_token.clone()),
+            access_token: entry.access_token.clone(),
             token_type: entry.token_type.clone(),
             obtained_at: at(entry.obtained_at)?,
             expires_at: at(entry.expires_at)?,
@@ -161,7 +155,7 @@ impl Cache {
         let entry = Entry {
             v: VERSION,
             key: key.to_string(),
-            access_token: token.access_token.expose().to_string(),
+            access_token: token.access_token.clone(),
             token_type: token.token_type.clone(),
             obtained_at: token.obtained_at.unix_timestamp(),
             expires_at: token.expires_at.unix_timestamp(),

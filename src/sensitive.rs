@@ -7,7 +7,10 @@ use zeroize::Zeroize;
 /// No secret tokex keeps is longer than this; more is not a credential.
 pub const MAX_SECRET: u64 = 64 * 1024;
 
-#[derive(Clone, PartialEq, Eq)]
+/// On the wire it is the plain string (`serde(transparent)`), so protocol messages that carry
+/// one hold a `Secret` field and need no wiping of their own.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Secret(String);
 
 impl Secret {

@@ -9,6 +9,7 @@ use crate::broker::{Tokens, Want};
 use crate::config::Profile;
 use crate::error::{Error, Result};
 use crate::matching::Target;
+use crate::sensitive::Secret;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -51,13 +52,7 @@ struct Credentials {
     #[serde(rename = "Username")]
     username: String,
     #[serde(rename = "Secret")]
-    secret: String,
-}
-
-impl Drop for Credentials {
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.secret);
-    }
+    secret: Secret,
 }
 
 /// What went wrong, for docker (stdout) and for the user (stderr).
@@ -100,7 +95,7 @@ pub fn serve(
             let creds = Credentials {
                 server_url: server,
                 username: username(profile).to_string(),
-                secret: issued.access_token().to_string(),
+                secret: issued.token.access_token.clone(),
             };
             Ok(write_secret(out, json_line(&creds)?)?)
         }

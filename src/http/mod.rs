@@ -108,7 +108,7 @@ impl Http {
     /// Sends `req`, retrying connection failures, 429 and 502-504 a few times within the
     /// profile's timeout; returns the body of a 2xx answer. `secrets` are scrubbed from anything
     /// the server says back before it reaches a message.
-    pub fn send(&self, req: &Request, secrets: &[&Secret]) -> Result<Vec<u8>> {
+    pub fn send(&self, req: &Request, secrets: &[&Secret]) -> Result<Zeroizing<Vec<u8>>> {
         self.send_inner(req, secrets, false)
             .map(|mut a| std::mem::take(&mut a.body))
     }
@@ -221,7 +221,7 @@ impl Http {
             return Attempt::Done(Ok(Answer {
                 status: status.as_u16(),
                 content_type,
-                body,
+                body: body.into(),
                 sent: scrub_list(req, &[]),
             }));
         }
@@ -269,7 +269,8 @@ pub struct Answer {
     pub status: u16,
     /// Lower-cased.
     pub content_type: String,
-    pub body: Vec<u8>,
+    /// It may hold tokens: wiped on drop.
+    pub body: Zeroizing<Vec<u8>>,
     /// The request's own credentials, scrubbed from any description of the answer.
     sent: Vec<Secret>,
 }
@@ -280,7 +281,7 @@ impl Answer {
         Answer {
             status,
             content_type: content_type.to_ascii_lowercase(),
-            body,
+            body: body.into(),
             sent: Vec::new(),
         }
     }
@@ -296,13 +297,6 @@ impl Answer {
         let mut all: Vec<&Secret> = secrets.to_vec();
         all.extend(self.sent.iter());
         describe_error(status, &self.content_type, &self.body, &all)
-    }
-}
-
-impl Drop for Answer {
-    fn drop(&mut self) {
-        // It may hold tokens.
-        zeroize::Zeroize::zeroize(&mut self.body);
     }
 }
 

@@ -31,16 +31,12 @@ fn entry(account: &str) -> String {
     format!("tokex/{account}")
 }
 
+use zeroize::Zeroizing;
+
 struct Ran {
     ok: bool,
-    stdout: Vec<u8>,
+    stdout: Zeroizing<Vec<u8>>,
     stderr: String,
-}
-
-impl Drop for Ran {
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.stdout);
-    }
 }
 
 /// Runs `pass ARGS` with `input` on stdin, bounded by [`TIMEOUT`].
@@ -105,7 +101,7 @@ fn run(program: &str, args: &[&str], input: Option<&[u8]>) -> Result<Ran> {
     };
     Ok(Ran {
         ok: status.success(),
-        stdout: out.and_then(|t| t.join().ok()).unwrap_or_default(),
+        stdout: out.and_then(|t| t.join().ok()).unwrap_or_default().into(),
         stderr: err.and_then(|t| t.join().ok()).unwrap_or_default(),
     })
 }
@@ -166,9 +162,9 @@ impl Store for Pass {
                 "the pass entry {name} is larger than 64 KiB"
             )));
         }
-        let text = String::from_utf8(ran.stdout.clone())
+        let text = std::str::from_utf8(&ran.stdout)
             .map_err(|_| Error::op(format!("the pass entry {name} is not UTF-8")))?;
-        let secret = Secret::new(first_line(text));
+        let secret = Secret::new(first_line(text.to_string()));
         if secret.is_empty() {
             return Err(Error::op(format!(
                 "the pass entry {name} is empty: `pass edit {name}`, or `tokex login {account}`"
