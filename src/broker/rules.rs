@@ -61,7 +61,8 @@ pub fn key(name: &str, profile: &Profile) -> String {
     let mut h = Sha256::new();
     h.update(name.as_bytes());
     h.update([0]);
-    h.update(profile.identity().as_bytes());
+    // Serialised straight into the hash: the hit path builds no string for it.
+    profile.write_identity(&mut h);
     hex::encode(&h.finalize()[..16])
 }
 

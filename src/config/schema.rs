@@ -207,10 +207,11 @@ impl Profile {
             .unwrap_or(lifetime / 4)
     }
 
-    /// Everything that shapes the token, as one string: the cache key is derived from it, so
-    /// editing any of these fields invalidates a cached token.
-    pub fn identity(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+    /// Writes everything that shapes the token (every field, as JSON) to `into`: the cache key
+    /// is derived from it, so editing any field invalidates a cached token.
+    pub fn write_identity(&self, into: &mut impl std::io::Write) {
+        // Serialising plain data to a hash cannot fail.
+        let _ = serde_json::to_writer(into, self);
     }
 }
 
