@@ -2,7 +2,7 @@
 //! the broker's: when a cached token may be handed out, the cache key, the HTTP client a
 //! profile gets, and how a profile's endpoints are found (OIDC discovery).
 
-use crate::config::{Discovered, Endpoint, OAuth2, Profile, Provider};
+use crate::config::{Discovered, Endpoint, OAuth2, Profile};
 use crate::error::{Error, Result};
 use crate::http::{Http, Settings};
 use crate::providers::oidc;
@@ -106,8 +106,6 @@ pub fn resolved(profile: &Profile) -> Result<Cow<'_, Profile>> {
     crate::log::debug(|| "the profile has no discovered endpoints; reading discovery".into());
     let found = discover(profile)?;
     let mut p = profile.clone();
-    if let Provider::Oauth2(o) = &mut p.provider {
-        o.discovered = Some(found);
-    }
+    p.set_discovered(found);
     Ok(Cow::Owned(p))
 }

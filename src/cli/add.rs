@@ -4,7 +4,8 @@ use crate::config::{ClientAuth, Grant, ProviderId, StoreName};
 use clap::Args;
 
 /// `profile add`'s flags are the profile's keys (`--client-id` is `client_id`): they are
-/// serialised and read back as a profile table, so the provider's type decides which apply.
+/// serialised and read back as a profile table, so the provider's type decides which apply
+/// (`commands::profile` drops the flags not given first).
 #[derive(Args, Debug, serde::Serialize)]
 pub struct AddArgs {
     /// Name for the profile (letters, digits, `-`, `_`, `.`)
@@ -15,102 +16,79 @@ pub struct AddArgs {
     pub provider: ProviderId,
     /// Base URL of the provider (vcd, vmware-csp, virtana, huawei-*)
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// vCD organization the API token's user belongs to (`system` for provider admins)
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
     /// Client (application) id: virtana, huawei-oneaccess and oauth2
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// huawei-identity-center: the identity store's id
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub identity_store_id: Option<String>,
     /// huawei-identity-center: the tenant (account) id
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<String>,
     /// huawei-identity-center: the access key id; its secret key is the stored secret
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub access_key_id: Option<String>,
     /// oauth2: the token endpoint
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_url: Option<String>,
     /// oauth2: which grant the stored secret is for; device_code and authorization_code sign in
     #[arg(long, value_enum)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub grant: Option<Grant>,
     /// oauth2 client_credentials: how the client authenticates (default client_secret_basic)
     #[arg(long, value_enum)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_auth: Option<ClientAuth>,
     /// oauth2: space-separated scopes to ask for (sign-in default: `openid offline_access`)
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// oauth2: the `audience` parameter some providers want (Auth0, Okta)
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub audience: Option<String>,
     /// oauth2: RFC 7009 revocation endpoint, used by `tokex logout`
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub revocation_url: Option<String>,
     /// oauth2: OIDC issuer URL; its discovery document supplies the endpoints not given here
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
     /// oauth2 authorization_code: the authorization endpoint
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization_url: Option<String>,
     /// oauth2 device_code: the RFC 8628 device authorization endpoint
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub device_authorization_url: Option<String>,
     /// oauth2: hand callers the OIDC ID token instead of the access token (Kubernetes OIDC)
     #[arg(long)]
-    #[serde(rename = "use_id_token", skip_serializing_if = "std::ops::Not::not")]
+    #[serde(rename = "use_id_token")]
     pub id_token: bool,
     /// oauth2 sign-in: let `tokex kubectl` sign in when kubectl runs it interactively
     #[arg(long)]
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub interactive: bool,
     /// URL prefix a caller's request must match to use this profile (repeatable)
     #[arg(long = "match", value_name = "PATTERN")]
-    #[serde(rename = "match", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "match")]
     pub matches: Vec<String>,
     /// Username reported to git and docker
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// Secret store for this profile (default: the config's [defaults] store, TOKEX_STORE, or the platform's)
     #[arg(long, value_enum)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub store: Option<StoreName>,
     /// Read the secret from this environment variable instead of the secret store
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub secret_env: Option<String>,
     /// Read the secret from this file (mode 0600 or stricter) instead of the secret store
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub secret_file: Option<String>,
     /// Run this shell command and read the secret from its first line of output
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub secret_command: Option<String>,
     /// PEM file of extra CA certificates to trust for this profile
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<String>,
     /// Total time for one token request, retries included: 30s (the default), 2m, …
     #[arg(long, value_name = "DURATION")]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<crate::duration::Seconds>,
 }

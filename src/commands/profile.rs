@@ -4,7 +4,7 @@ use super::Io;
 use crate::cache::Cache;
 use crate::callers::write;
 use crate::cli::{AddArgs, ProfileCmd};
-use crate::config::{self, Config, Profile, Provider, ProviderId};
+use crate::config::{self, Config, Profile, ProviderId};
 use crate::error::{Error, Result, ResultExt};
 use serde::Deserialize;
 use std::path::Path;
@@ -18,9 +18,7 @@ pub fn run(path: &Path, cache: &Cache, cmd: ProfileCmd, io: &mut Io) -> Result<(
                 // The endpoints are read once, here, and kept with the profile.
                 profile.validate().for_profile(&name)?;
                 let found = crate::broker::discover(&profile).for_profile(&name)?;
-                if let Provider::Oauth2(o) = &mut profile.provider {
-                    o.discovered = Some(found);
-                }
+                profile.set_discovered(found);
                 io.say(&format!(
                     "tokex: {name}: endpoints discovered from {issuer}"
                 ));
@@ -93,8 +91,15 @@ fn next_step(name: &str, profile: &Profile) -> String {
 
 /// The profile the flags describe, read by the same rules as a table in the config file.
 fn from_args(args: &AddArgs) -> Result<Profile> {
-    let table = serde_json::to_value(args).map_err(|e| Error::op(e.to_string()))?;
-    Profile::deserialize(table).map_err(|e| flag_error(args.provider, &e.to_string()))
+    let serde_json::Value::Object(mut table) =
+        serde_json::to_value(args).map_err(|e| Error::op(e.to_string()))?
+    else {
+        return Err(Error::op("profile add's flags are not a table"));
+    };
+    // A flag not given is a key not set: absent, not null, false or empty.
+    table.retain(|_, v| !(v.is_null() || *v == false || v.as_array().is_some_and(Vec::is_empty)));
+    Profile::deserialize(serde_json::Value::Object(table))
+        .map_err(|e| flag_error(args.provider, &e.to_string()))
 }
 
 /// serde's words about a profile key, said about the flag that sets it.
@@ -116,6 +121,7 @@ fn flag_error(provider: ProviderId, message: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Provider;
     use clap::Parser;
 
     fn add(args: &[&str]) -> Result<Profile> {

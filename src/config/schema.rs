@@ -146,6 +146,13 @@ impl Profile {
         self.secret_env.is_some() || self.secret_file.is_some() || self.secret_command.is_some()
     }
 
+    /// Keeps the endpoints an oauth2 profile's issuer named (other providers have no issuer).
+    pub fn set_discovered(&mut self, found: super::Discovered) {
+        if let Provider::Oauth2(o) = &mut self.provider {
+            o.discovered = Some(found);
+        }
+    }
+
     /// Whether the profile signs the user in with `tokex login` (oauth2's device_code and
     /// authorization_code grants) rather than storing a secret it is given.
     pub fn signs_in(&self) -> bool {

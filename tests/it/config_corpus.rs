@@ -52,7 +52,7 @@ fn every_config_in_the_corpus_loads_and_reads_back_the_same() {
 }
 
 #[test]
-fn the_corpus_says_every_key_each_provider_takes() {
+fn every_profile_add_flag_is_a_key_the_corpus_sets() {
     let text = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/configs/every-key.toml"),
     )
