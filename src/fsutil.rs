@@ -120,10 +120,14 @@ pub fn check_trusted(file: &File, shown: &Path, owner: Owner) -> io::Result<()> 
     }
 }
 
-/// Reads at most `limit` bytes; more is an error rather than an unbounded allocation.
-pub fn read_limited(mut file: impl Read, limit: u64) -> io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    file.by_ref().take(limit + 1).read_to_end(&mut buf)?;
+/// Reads at most `limit` bytes; more is an error rather than an unbounded allocation. The buffer
+/// is sized from the file's length once, so it is not grown by copying: no outgrown buffer is
+/// freed with part of a secret or token in it.
+pub fn read_limited(file: File, limit: u64) -> io::Result<Vec<u8>> {
+    let len = file.metadata().map_or(0, |m| m.len()).min(limit);
+    // One byte more, so that the read which finds the end fits too.
+    let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0) + 1);
+    (&file).take(limit + 1).read_to_end(&mut buf)?;
     if buf.len() as u64 > limit {
         return Err(io::Error::other(format!("larger than {limit} bytes")));
     }

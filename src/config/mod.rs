@@ -4,6 +4,7 @@
 mod file;
 mod oauth2;
 mod provider;
+mod read;
 mod schema;
 mod store_name;
 

@@ -11,7 +11,7 @@ use crate::urlpolicy::check_url;
 use serde::{Deserialize, Serialize};
 
 /// What follows `provider = "NAME"` in a profile.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "provider", rename_all = "kebab-case")]
 pub enum Provider {
     Vcd(Vcd),

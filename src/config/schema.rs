@@ -71,38 +71,39 @@ pub enum CargoAuth {
 
 /// One `[profiles.NAME]` table: the provider's own fields ([`Provider`]), then what every
 /// profile may say. Keys are the `profile add` flags with `-` written as `_`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Read by [`super::read`] in one pass; written by serde's derive.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Profile {
     /// `provider = "NAME"` and that provider's fields; any key neither it nor the fields below
     /// take is refused there (its variants deny unknown fields).
     #[serde(flatten)]
     pub provider: Provider,
-    #[serde(default, rename = "match", skip_serializing_if = "Vec::is_empty")]
+    #[serde(rename = "match", skip_serializing_if = "Vec::is_empty")]
     pub matches: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub secret_env: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub secret_file: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub secret_command: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<String>,
     /// Total time for one token request, retries included (`"30s"`; whole seconds too).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<crate::duration::Seconds>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub exec_env: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cargo_auth: Option<CargoAuth>,
     /// How long before the token's last stretch a cache hit starts a background refresh
     /// (e.g. "10m"; "0s" never): default a quarter of the token's lifetime.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_ahead: Option<String>,
     /// The secret store for this profile; else the config's `[defaults] store`, `TOKEX_STORE`,
     /// or the platform's default.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub store: Option<StoreName>,
 }
 
