@@ -58,13 +58,22 @@ pub fn run(cli: Cli, setup: Setup, io: &mut Io) -> Result<()> {
             }
             commands::profile::remove(&path, broker.cache(), &name, keep_secret, io)
         }
+        Command::Profile(ProfileCmd::Show { name, jwk: true }) => {
+            account::public_key(&setup.broker()?, &name, io)
+        }
         Command::Profile(cmd) => commands::profile::run(&path, &setup.cache, cmd, io),
+        Command::Login {
+            name,
+            generate_key: true,
+            ..
+        } => account::generate_key(&setup.broker()?, &name, io),
         Command::Login {
             name,
             stdin,
             no_verify,
             no_browser,
             timeout,
+            generate_key: false,
         } => {
             let how = SignIn {
                 open_browser: !no_browser,

@@ -22,7 +22,7 @@ pub enum Command {
     Profile(ProfileCmd),
     /// Store a profile's long-lived secret after checking it with a real exchange, or sign in (OIDC profiles)
     #[command(
-        after_help = "Examples: tokex login acme-vcd\n          pass show vcd/acme | tokex login acme-vcd --stdin\n          tokex login corp-k8s --no-browser\nA profile with grant device_code shows a URL and a code to enter in any browser; grant authorization_code opens $BROWSER (else the desktop's browser) and waits for its redirect to 127.0.0.1. Either way the refresh token goes to the profile's store."
+        after_help = "Examples: tokex login acme-vcd\n          pass show vcd/acme | tokex login acme-vcd --stdin\n          tokex login corp-k8s --no-browser\nA profile with grant device_code shows a URL and a code to enter in any browser; grant authorization_code opens $BROWSER (else the desktop's browser) and waits for its redirect to 127.0.0.1. Either way the refresh token goes to the profile's store.\nA private_key_jwt profile stores a key: --generate-key makes one and prints its public JWK; --stdin imports a PKCS#8 PEM (EC P-256)."
     )]
     Login {
         /// The profile (its name in the config; `tokex profile list` shows them)
@@ -40,6 +40,9 @@ pub enum Command {
         /// Sign-in profiles: the longest wait for the user, 1s to 1h (browser default 3m; a device code's own expiry)
         #[arg(long, value_name = "DURATION", value_parser = crate::duration::signin_wait)]
         timeout: Option<u64>,
+        /// private_key_jwt profiles: make an EC P-256 key, store it, and print its public JWK (to register the client with)
+        #[arg(long, conflicts_with_all = ["stdin", "no_verify"])]
+        generate_key: bool,
     },
     /// Delete a profile's stored secret and its cached token (revoking them first where the provider can)
     #[command(
@@ -223,6 +226,9 @@ pub enum ProfileCmd {
         /// The profile
         #[arg(add = complete::profiles())]
         name: String,
+        /// private_key_jwt profiles: print the stored key's public JWK instead
+        #[arg(long)]
+        jwk: bool,
     },
     /// Remove a profile: its stored secret and cached token (revoked first where the provider can, as `tokex logout`), then its table in the config
     #[command(

@@ -20,6 +20,7 @@ pub mod failpoint;
 pub mod fast;
 pub mod fsutil;
 pub mod http;
+pub mod keypair;
 pub mod log;
 pub mod loopback;
 pub mod matching;

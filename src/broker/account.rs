@@ -84,12 +84,19 @@ pub(super) fn vault(
 
 pub(super) fn login(broker: &Broker, name: &str, secret: Secret, verify: bool) -> Result<LoggedIn> {
     let profile = broker.config().get(name)?;
+    if let Some(o) = profile.oauth2().filter(|_| !profile.needs_secret()) {
+        return Err(Error::usage(format!(
+            "the profile is keyless: its proof is {}, read for each exchange; there is nothing to log in (`tokex token {name}` works as it is)",
+            super::keyless::describe(o).name
+        ))
+        .for_profile(name));
+    }
     let (store, source) = vault(broker, name, profile, "there is nothing for login to store")?;
     check_secret(&secret).for_profile(name)?;
     let mut stored = secret.clone();
     let mut verified = None;
     if verify {
-        let mut token = broker.exchange(name, profile, &secret).map_err(|e| {
+        let mut token = broker.exchange(name, profile, Some(&secret)).map_err(|e| {
             Error::op(format!("{}; the secret was not stored", e.message())).for_profile(name)
         })?;
         // A server that rotates has already spent what the user typed: keep the new one.
@@ -128,6 +135,15 @@ fn check_secret(secret: &Secret) -> Result<()> {
 
 pub(super) fn logout(broker: &Broker, name: &str, revoke: bool) -> Result<LoggedOut> {
     let profile = broker.config().get(name)?;
+    if let Some(o) = profile.oauth2().filter(|_| !profile.needs_secret()) {
+        // Nothing stored, nothing to revoke with: the cached token is all there is.
+        broker.cache.forget(name).for_profile(name)?;
+        return Ok(LoggedOut {
+            revoked: Vec::new(),
+            secret: SecretGone::LeftAlone,
+            store: super::keyless::describe(o),
+        });
+    }
     let store = broker.store(name, profile)?;
     let revoked = if revoke && crate::providers::revokes(profile) {
         revoke_tokens(broker, name, profile, &*store).map_err(|e| {
@@ -179,9 +195,18 @@ fn revoke_tokens(
         return Ok(Vec::new());
     };
     let http = http_for(profile)?;
+    // A revocation authenticates as the token requests do; one that needs the subject token
+    // (client_assertion) has none to hand here, so it revokes nothing.
+    if o.wants_subject() {
+        return Ok(Vec::new());
+    }
+    let proof = crate::providers::Proof {
+        secret: Some(&secret),
+        subject: None,
+    };
     let mut done = Vec::new();
     if o.grant().refreshes() {
-        crate::providers::revoke(&http, profile, &secret, &secret, "refresh_token")
+        crate::providers::revoke(&http, profile, proof, &secret, "refresh_token")
             .map_err(|e| e.context("revoking the refresh token"))?;
         done.push("refresh token");
     }
@@ -192,7 +217,7 @@ fn revoke_tokens(
     // An ID token handed out in place of the access token is not revocable (RFC 7009 knows
     // access and refresh tokens).
     if let Some(token) = cached.filter(|_| !o.use_id_token) {
-        crate::providers::revoke(&http, profile, &secret, &token.access_token, "access_token")
+        crate::providers::revoke(&http, profile, proof, &token.access_token, "access_token")
             .map_err(|e| e.context("revoking the cached access token"))?;
         done.push("cached access token");
     }
@@ -201,7 +226,27 @@ fn revoke_tokens(
 
 pub(super) fn status(broker: &Broker, name: &str) -> Result<Status> {
     let profile = broker.config().get(name)?;
-    let secret = match broker.store(name, profile) {
+    let keyless = profile.oauth2().filter(|_| !profile.needs_secret());
+    let secret = match keyless.map(|o| (o, super::keyless::present(broker, o))) {
+        Some((o, found)) => SecretCheck {
+            source: super::keyless::describe(o),
+            state: found.map_or_else(SecretState::Missing, |()| SecretState::Present),
+        },
+        None => stored_check(broker, name, profile),
+    };
+    let now = OffsetDateTime::now_utc();
+    let cached = match broker.cache.read(name, &key(name, profile)) {
+        Some(t) if t.expires_at > now => CachedState::Valid {
+            until: t.reported_expiry(),
+        },
+        Some(t) => CachedState::Expired { at: t.expires_at },
+        None => CachedState::None,
+    };
+    Ok(Status { secret, cached })
+}
+
+fn stored_check(broker: &Broker, name: &str, profile: &Profile) -> SecretCheck {
+    match broker.store(name, profile) {
         Ok(store) => check(&*store, name),
         Err(e) => SecretCheck {
             source: Description {
@@ -213,16 +258,7 @@ pub(super) fn status(broker: &Broker, name: &str) -> Result<Status> {
             },
             state: SecretState::Failed(e.message().to_string()),
         },
-    };
-    let now = OffsetDateTime::now_utc();
-    let cached = match broker.cache.read(name, &key(name, profile)) {
-        Some(t) if t.expires_at > now => CachedState::Valid {
-            until: t.reported_expiry(),
-        },
-        Some(t) => CachedState::Expired { at: t.expires_at },
-        None => CachedState::None,
-    };
-    Ok(Status { secret, cached })
+    }
 }
 
 /// Reads the secret (never shows it) to tell present from missing from broken.

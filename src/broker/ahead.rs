@@ -93,12 +93,15 @@ pub(super) fn run(broker: &Broker, name: &str) -> Result<()> {
     if crate::stores::may_prompt(profile) {
         return Ok(());
     }
-    let store = broker.store(name, profile)?;
-    if !store.describe().quiet_read {
+    let store = match profile.needs_secret() {
+        true => Some(broker.store(name, profile)?),
+        false => None,
+    };
+    if store.as_ref().is_some_and(|s| !s.describe().quiet_read) {
         // A store that may prompt is read only where a user can answer.
         return Ok(());
     }
-    match broker.renew(name, profile, &*store, &key) {
+    match broker.renew(name, profile, store.as_deref(), &key) {
         Ok(_) => broker.cache.set_backoff(name, None),
         Err(e) => {
             let failures = broker.cache.backoff(name).map_or(0, |b| b.failures);

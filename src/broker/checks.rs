@@ -1,5 +1,6 @@
 //! What `tokex status` and `tokex doctor` ask beyond a profile's status: which OS store is in
-//! use and whether it answers, and whether a profile's token endpoint is reachable.
+//! use and whether it answers, whether a profile's token endpoint is reachable, a keyless
+//! profile's subject, and a key-pair client's public key.
 
 use super::rules::http_for;
 use super::{Broker, Tokens};
@@ -36,6 +37,41 @@ impl Broker {
 
     /// Whether any profile keeps its secret in the OS store.
     pub fn uses_os_store(&self) -> bool {
-        self.config().profiles.values().any(|p| !p.own_source())
+        self.config()
+            .profiles
+            .values()
+            .any(|p| !p.own_source() && p.needs_secret())
+    }
+
+    /// `doctor` on a keyless profile: its subject token read from its source (the CI endpoint
+    /// asked) and checked unexpired, with nothing exchanged. `None` for other profiles.
+    pub fn subject_check(&self, name: &str) -> Result<Option<String>> {
+        let profile = self.config().get(name)?;
+        let Some(o) = profile.oauth2().filter(|o| o.wants_subject()) else {
+            return Ok(None);
+        };
+        super::keyless::probe(self, name, o, profile.timeout.map(|t| t.0)).for_profile(name)?;
+        Ok(Some(format!(
+            "{}: read, not expired; nothing stored",
+            super::keyless::describe(o).name
+        )))
+    }
+
+    /// The public key of a `private_key_jwt` profile, from the private key in its store.
+    pub fn public_jwk(&self, name: &str) -> Result<crate::keypair::Jwk> {
+        let profile = self.config().get(name)?;
+        let signs = profile
+            .oauth2()
+            .is_some_and(|o| o.client_auth() == Some(crate::config::ClientAuth::PrivateKeyJwt));
+        if !signs {
+            return Err(crate::error::Error::usage(
+                "--jwk applies to profiles with `client_auth = \"private_key_jwt\"`",
+            )
+            .for_profile(name));
+        }
+        let stored = self.store(name, profile)?.get(name).for_profile(name)?;
+        crate::keypair::KeyPair::parse(stored.expose())
+            .map(|k| k.public_jwk())
+            .map_err(|e| crate::error::Error::op(format!("the stored key: {e}")).for_profile(name))
     }
 }

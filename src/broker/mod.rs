@@ -8,6 +8,7 @@ mod account;
 mod ahead;
 mod checks;
 mod issued;
+mod keyless;
 mod rules;
 mod signin;
 
@@ -116,13 +117,25 @@ impl Broker {
         ahead::run(self, name)
     }
 
-    /// The miss path under the lock: secret → exchange → a rotated secret stored → cache.
-    fn renew(&self, name: &str, profile: &Profile, store: &dyn Store, key: &str) -> Result<Token> {
-        let secret = store.get(name).for_profile(name)?;
-        let mut token = self.exchange(name, profile, &secret)?;
+    /// The miss path under the lock: secret (none for a keyless profile) → exchange → a
+    /// rotated secret stored → cache.
+    fn renew(
+        &self,
+        name: &str,
+        profile: &Profile,
+        store: Option<&dyn Store>,
+        key: &str,
+    ) -> Result<Token> {
+        let secret = match store {
+            Some(store) => Some(store.get(name).for_profile(name)?),
+            None => None,
+        };
+        let mut token = self.exchange(name, profile, secret.as_ref())?;
         crate::failpoint::hit("after-exchange");
-        if let Some(rotated) = token.refresh_token.take() {
-            self.keep_rotated(name, profile, store, &secret, rotated)?;
+        if let (Some(rotated), Some(store), Some(secret)) =
+            (token.refresh_token.take(), store, &secret)
+        {
+            self.keep_rotated(name, profile, store, secret, rotated)?;
         }
         crate::failpoint::hit("before-cache-write");
         self.cache.write(name, key, &token);
@@ -139,10 +152,20 @@ impl Broker {
 
     /// One exchange with a given secret, no cache. A refresh token the provider no longer
     /// accepts is [`NotFound`](crate::error::Kind::NotFound), naming the sign-in that mends it.
-    fn exchange(&self, name: &str, profile: &Profile, secret: &Secret) -> Result<Token> {
+    fn exchange(&self, name: &str, profile: &Profile, secret: Option<&Secret>) -> Result<Token> {
         let profile = resolved(profile).for_profile(name)?;
+        let subject = match profile.oauth2().filter(|o| o.wants_subject()) {
+            Some(o) => Some(
+                keyless::subject(self, name, o, profile.timeout.map(|t| t.0)).for_profile(name)?,
+            ),
+            None => None,
+        };
         let http = http_for(&profile).for_profile(name)?;
-        crate::providers::exchange(&http, &profile, secret)
+        let proof = crate::providers::Proof {
+            secret,
+            subject: subject.as_ref(),
+        };
+        crate::providers::exchange(&http, &profile, proof)
             .map_err(|e| {
                 let e = e.context(format_args!("{} token exchange", profile.provider));
                 if e.is_not_found() {
@@ -228,8 +251,11 @@ impl Tokens for Broker {
             self.warn_if_short(name, profile, &t, want);
             return Ok(Issued::new(profile, t));
         }
-        let store = self.store(name, profile)?;
-        let token = self.renew(name, profile, &*store, &key)?;
+        let store = match profile.needs_secret() {
+            true => Some(self.store(name, profile)?),
+            false => None,
+        };
+        let token = self.renew(name, profile, store.as_deref(), &key)?;
         self.warn_if_short(name, profile, &token, want);
         Ok(Issued::new(profile, token))
     }

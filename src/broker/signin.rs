@@ -75,7 +75,10 @@ pub(super) fn sign_in(
     let token = match o.grant() {
         Grant::DeviceCode => device(&http, o, how, &mut tell),
         Grant::AuthorizationCode => browser_code(&http, o, how, &mut tell),
-        Grant::ClientCredentials | Grant::RefreshToken => Err(refused()),
+        Grant::ClientCredentials
+        | Grant::RefreshToken
+        | Grant::TokenExchange
+        | Grant::JwtBearer => Err(refused()),
     }
     .map_err(|e| e.then("nothing was stored").for_profile(name))?;
     keep(

@@ -222,7 +222,7 @@ fn the_cache_key_changes_when_the_profile_does() {
 #[test]
 fn only_a_profile_that_never_leaves_plain_loopback_http_skips_the_trust_store() {
     let oauth = |token: &str, revoke: Option<&str>| {
-        Profile::new(crate::config::Provider::Oauth2(crate::config::OAuth2 {
+        Profile::new(crate::config::Provider::oauth2(crate::config::OAuth2 {
             token_url: Some(token.into()),
             revocation_url: revoke.map(str::to_string),
             ..Default::default()

@@ -35,12 +35,30 @@ pub struct AddArgs {
     /// oauth2: the token endpoint
     #[arg(long)]
     pub token_url: Option<String>,
-    /// oauth2: which grant the stored secret is for; device_code and authorization_code sign in
+    /// oauth2: which grant; device_code and authorization_code sign in; token_exchange and jwt_bearer exchange `--subject`
     #[arg(long, value_enum)]
     pub grant: Option<Grant>,
-    /// oauth2 client_credentials: how the client authenticates (default client_secret_basic)
+    /// oauth2: how the client authenticates (client_credentials default client_secret_basic; token_exchange and jwt_bearer default none, a public client)
     #[arg(long, value_enum)]
     pub client_auth: Option<ClientAuth>,
+    /// oauth2 keyless: where the token to exchange comes from: github-actions, env:VAR, file:PATH or profile:NAME
+    #[arg(long, value_name = "SOURCE")]
+    pub subject: Option<crate::config::Subject>,
+    /// oauth2 keyless: the audience asked of the GitHub Actions OIDC token
+    #[arg(long)]
+    pub subject_audience: Option<String>,
+    /// oauth2 token_exchange: the subject's token type (default urn:ietf:params:oauth:token-type:jwt)
+    #[arg(long)]
+    pub subject_token_type: Option<String>,
+    /// oauth2 token_exchange: the token type to ask for
+    #[arg(long)]
+    pub requested_token_type: Option<String>,
+    /// oauth2 token_exchange: the RFC 8693 `resource` (a URI of the service the token is for)
+    #[arg(long)]
+    pub resource: Option<String>,
+    /// oauth2 private_key_jwt: the client assertion's `aud` (default: the token endpoint URL)
+    #[arg(long)]
+    pub assertion_audience: Option<String>,
     /// oauth2: space-separated scopes to ask for (sign-in default: `openid offline_access`)
     #[arg(long)]
     pub scope: Option<String>,

@@ -2,8 +2,10 @@
 
 use super::Io;
 use crate::broker::{Accounts, Broker, SecretGone, SignIn, Tokens};
-use crate::config::Endpoint;
+use crate::callers::write;
+use crate::config::{ClientAuth, Endpoint};
 use crate::error::{Error, Result, ResultExt};
+use crate::keypair::KeyPair;
 use crate::sensitive::Secret;
 use crate::token::rfc3339;
 use std::io::Read;
@@ -38,7 +40,19 @@ pub fn login(
         ));
         return Ok(());
     }
-    let secret = read_secret(name, from_stdin, io).for_profile(name)?;
+    let signs = profile
+        .oauth2()
+        .is_some_and(|o| o.client_auth() == Some(ClientAuth::PrivateKeyJwt));
+    let secret = match signs {
+        true if !from_stdin => {
+            return Err(Error::usage(format!(
+                "the profile signs with a private key: `tokex login {name} --generate-key` makes one, `tokex login {name} --stdin < key.pem` imports a PKCS#8 PEM"
+            ))
+            .for_profile(name));
+        }
+        true => read_key(io).for_profile(name)?,
+        false => read_secret(name, from_stdin, io).for_profile(name)?,
+    };
     let done = broker.login(name, secret, verify)?;
     let store = &done.store;
     let line = match done.valid_until {
@@ -96,6 +110,53 @@ fn read_secret(name: &str, from_stdin: bool, io: &mut Io) -> Result<Secret> {
     let mut text = text;
     zeroize::Zeroize::zeroize(&mut text);
     Ok(secret)
+}
+
+/// `login --stdin` of a private_key_jwt profile: a PEM file, many lines, kept as the one line
+/// the store takes.
+fn read_key(io: &mut Io) -> Result<Secret> {
+    let mut pem = zeroize::Zeroizing::new(Vec::new());
+    (&mut *io.stdin)
+        .take(MAX_SECRET + 1)
+        .read_to_end(&mut pem)
+        .map_err(|e| Error::op(format!("reading stdin: {e}")))?;
+    if pem.len() as u64 > MAX_SECRET {
+        return Err(Error::usage("the key on stdin is longer than 64 KiB"));
+    }
+    let text =
+        std::str::from_utf8(&pem).map_err(|_| Error::usage("the key on stdin is not UTF-8"))?;
+    KeyPair::parse(text)
+        .map(|k| k.stored())
+        .map_err(|e| Error::usage(format!("the key on stdin: {e}; nothing was stored")))
+}
+
+/// `login --generate-key`: a new key pair, its private half stored (unverified: the provider
+/// does not know the key until it is registered), its public JWK alone on stdout.
+pub fn generate_key(broker: &Broker, name: &str, io: &mut Io) -> Result<()> {
+    let profile = broker.config().get(name)?;
+    if profile.oauth2().and_then(|o| o.client_auth()) != Some(ClientAuth::PrivateKeyJwt) {
+        return Err(Error::usage(
+            "--generate-key applies to profiles with `client_auth = \"private_key_jwt\"`",
+        )
+        .for_profile(name));
+    }
+    let key = KeyPair::generate();
+    let done = broker.login(name, key.stored(), false)?;
+    let jwk =
+        serde_json::to_string_pretty(&key.public_jwk()).map_err(|e| Error::op(e.to_string()))?;
+    write(io.stdout, &format!("{jwk}\n"))?;
+    io.say(&format!(
+        "tokex: {name}: private key stored in {} ({}, kept {}); register the public key above (a JWK) with the client at the provider, then `tokex token {name}`",
+        done.store.name, done.store.location, done.store.lifetime
+    ));
+    Ok(())
+}
+
+/// `profile show NAME --jwk`: the stored key's public half, for registering it again.
+pub fn public_key(broker: &Broker, name: &str, io: &mut Io) -> Result<()> {
+    let jwk = broker.public_jwk(name)?;
+    let jwk = serde_json::to_string_pretty(&jwk).map_err(|e| Error::op(e.to_string()))?;
+    write(io.stdout, &format!("{jwk}\n"))
 }
 
 pub fn logout(broker: &Broker, name: &str, revoke: bool, io: &mut Io) -> Result<()> {

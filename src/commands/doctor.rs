@@ -116,33 +116,14 @@ fn profile(r: &mut Report, broker: &Broker, name: &str) -> Result<()> {
     let what = |check: &str| format!("{name}: {check}");
     let status = broker.status(name)?;
     let source = &status.secret.source;
-    match &status.secret.state {
-        SecretState::Present if source.role == Role::Vault => r.add(
-            Level::Ok,
-            &what("secret"),
-            format!("stored in {}", source.name),
-        ),
-        SecretState::Present => r.add(
-            Level::Ok,
-            &what("secret"),
-            format!("{} is set", source.name),
-        ),
-        SecretState::Missing(_) if source.role == Role::Vault => r.add(
-            Level::Fail,
-            &what("secret"),
-            format!("none stored: run `tokex login {name}`"),
-        ),
-        SecretState::Missing(why) | SecretState::Failed(why) => {
-            r.add(Level::Fail, &what("secret"), why)
-        }
-        SecretState::NotChecked => r.add(
-            Level::Warn,
-            &what("secret"),
-            format!(
-                "comes from {}, which doctor does not run (it may prompt); `tokex token` will",
-                source.name
-            ),
-        ),
+    match broker.subject_check(name) {
+        Ok(Some(line)) => r.add(Level::Ok, &what("subject"), line),
+        Ok(None) => {}
+        Err(e) => r.add(Level::Fail, &what("subject"), e.message()),
+    }
+    // A keyless profile's subject is all its proof: it has no secret to check.
+    if broker.config().get(name)?.needs_secret() {
+        secret(r, name, &status.secret.state, source);
     }
     match broker.endpoint_check(name) {
         Ok((host, status)) => r.add(
@@ -161,4 +142,28 @@ fn profile(r: &mut Report, broker: &Broker, name: &str) -> Result<()> {
     };
     r.add(Level::Ok, &what("cached token"), cached);
     Ok(())
+}
+
+fn secret(r: &mut Report, name: &str, state: &SecretState, source: &crate::broker::Description) {
+    let what = format!("{name}: secret");
+    match state {
+        SecretState::Present if source.role == Role::Vault => {
+            r.add(Level::Ok, &what, format!("stored in {}", source.name))
+        }
+        SecretState::Present => r.add(Level::Ok, &what, format!("{} is set", source.name)),
+        SecretState::Missing(_) if source.role == Role::Vault => r.add(
+            Level::Fail,
+            &what,
+            format!("none stored: run `tokex login {name}`"),
+        ),
+        SecretState::Missing(why) | SecretState::Failed(why) => r.add(Level::Fail, &what, why),
+        SecretState::NotChecked => r.add(
+            Level::Warn,
+            &what,
+            format!(
+                "comes from {}, which doctor does not run (it may prompt); `tokex token` will",
+                source.name
+            ),
+        ),
+    }
 }

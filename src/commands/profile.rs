@@ -44,7 +44,7 @@ pub fn run(path: &Path, cache: &Cache, cmd: ProfileCmd, io: &mut Io) -> Result<(
             }
             write(io.stdout, &out)
         }
-        ProfileCmd::Show { name } => {
+        ProfileCmd::Show { name, .. } => {
             let config = Config::load(path)?;
             let p = config.get(&name)?;
             let doc = toml_edit::ser::to_string_pretty(p).map_err(|e| Error::op(e.to_string()))?;
@@ -82,8 +82,18 @@ fn next_step(name: &str, profile: &Profile) -> String {
         _ if profile.secret_command.is_some() => Some("its secret_command".to_string()),
         _ => None,
     };
+    let oauth2 = profile.oauth2();
+    let subject = oauth2.and_then(|o| o.subject.as_ref());
+    let signs = oauth2.is_some_and(|o| o.client_auth() == Some(config::ClientAuth::PrivateKeyJwt));
     match source {
         Some(from) => format!("tokex token {name} (the secret comes from {from})"),
+        None if signs => format!(
+            "tokex login {name} --generate-key (makes the client's key pair and prints the public key to register)"
+        ),
+        None if !profile.needs_secret() => format!(
+            "tokex token {name} (keyless: it exchanges {}; nothing to log in)",
+            subject.map(|s| s.describe(None)).unwrap_or_default()
+        ),
         None if profile.signs_in() => format!("tokex login {name} (signs you in)"),
         None => format!("tokex login {name} (stores its secret)"),
     }
@@ -168,7 +178,7 @@ mod tests {
             .iter()
             .map(|id| Profile::sample(*id))
             .collect();
-        profiles.push(Profile::new(Provider::Oauth2(config::OAuth2 {
+        profiles.push(Profile::new(Provider::oauth2(config::OAuth2 {
             client_id: Some("c".into()),
             token_url: Some("https://as.example/t".into()),
             grant: Some(config::Grant::ClientCredentials),
@@ -183,6 +193,12 @@ mod tests {
             interactive: true,
             consent_prompt: None,
             discovered: None,
+            subject: Some(config::Subject::GithubActions),
+            subject_audience: Some("sts".into()),
+            subject_token_type: Some("urn:x".into()),
+            requested_token_type: Some("urn:y".into()),
+            resource: Some("https://api.example".into()),
+            assertion_audience: Some("https://as.example".into()),
         })));
         for p in profiles {
             let serde_json::Value::Object(keys) = serde_json::to_value(&p).unwrap() else {

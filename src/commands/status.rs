@@ -30,6 +30,16 @@ pub fn run(broker: &Broker, only: Option<&str>, io: &mut Io) -> Result<()> {
         let source = &status.secret.source;
         let own = source.role == Role::Vault;
         let secret = match &status.secret.state {
+            _ if !profile.needs_secret() => {
+                let state = match &status.secret.state {
+                    SecretState::Missing(why) | SecretState::Failed(why) => why.as_str(),
+                    SecretState::Present | SecretState::NotChecked => "there",
+                };
+                format!(
+                    "none: keyless, its proof is {} ({state}); nothing stored",
+                    source.name
+                )
+            }
             SecretState::Present if own => {
                 let said = format!(
                     "{}: {}; kept {}",

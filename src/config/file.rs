@@ -71,6 +71,8 @@ impl Config {
                 .map_err(|e| e.context(format_args!("config {}", path.display())))
                 .for_profile(name)?;
         }
+        super::keyless::check_chains(&file.profiles)
+            .map_err(|e| e.context(format_args!("config {}", path.display())))?;
         let profiles = file.profiles;
         Ok(Config {
             path: path.to_path_buf(),

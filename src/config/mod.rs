@@ -2,6 +2,7 @@
 //! serves a caller's URL (through the pure [`crate::matching`]).
 
 mod file;
+mod keyless;
 mod oauth2;
 mod provider;
 mod read;
@@ -9,6 +10,7 @@ mod schema;
 mod store_name;
 
 pub use file::{add_profile, remove_profile};
+pub use keyless::{JWT_TOKEN_TYPE, Subject};
 pub use oauth2::{DEFAULT_SIGNIN_SCOPE, Discovered, Endpoint, OAuth2};
 pub use provider::*;
 pub use schema::*;

@@ -2,6 +2,7 @@
 //! issuer, which endpoint it really uses (an explicit `*_url` wins over discovery), and the rules
 //! of its grants.
 
+use super::keyless::Subject;
 use super::{ClientAuth, Grant};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,24 @@ pub struct OAuth2 {
     /// The issuer's endpoints as `profile add` discovered them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discovered: Option<Discovered>,
+    /// Keyless profiles: where the token exchanged comes from ([`Subject`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Subject>,
+    /// The audience asked of the GitHub Actions OIDC token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_audience: Option<String>,
+    /// token_exchange: the subject's RFC 8693 type (default [`super::JWT_TOKEN_TYPE`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_token_type: Option<String>,
+    /// token_exchange: the RFC 8693 `requested_token_type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_token_type: Option<String>,
+    /// token_exchange: the RFC 8693 `resource` (a URI of the service the token is for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    /// private_key_jwt: the assertion's `aud` (default: the token endpoint's URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assertion_audience: Option<String>,
 }
 
 /// What `ISSUER/.well-known/openid-configuration` said, kept in the profile so that no token
@@ -87,7 +106,10 @@ impl Endpoint {
         match grant {
             Grant::DeviceCode => &[Endpoint::DeviceAuthorization, Endpoint::Token],
             Grant::AuthorizationCode => &[Endpoint::Authorization, Endpoint::Token],
-            Grant::ClientCredentials | Grant::RefreshToken => &[Endpoint::Token],
+            Grant::ClientCredentials
+            | Grant::RefreshToken
+            | Grant::TokenExchange
+            | Grant::JwtBearer => &[Endpoint::Token],
         }
     }
 }
@@ -110,6 +132,8 @@ impl Grant {
             Grant::RefreshToken => "refresh_token",
             Grant::DeviceCode => "device_code",
             Grant::AuthorizationCode => "authorization_code",
+            Grant::TokenExchange => "token_exchange",
+            Grant::JwtBearer => "jwt_bearer",
         }
     }
 }
@@ -202,7 +226,10 @@ impl OAuth2 {
     pub fn validate(&self, own_source: bool) -> Result<()> {
         let p = self;
         let grant = p.grant();
-        if p.client_id.is_none() && grant != Grant::RefreshToken {
+        let public = grant == Grant::RefreshToken
+            || (matches!(grant, Grant::TokenExchange | Grant::JwtBearer)
+                && p.client_auth.is_none());
+        if p.client_id.is_none() && !public {
             return Err(Error::usage(format!(
                 "provider oauth2 with grant {} needs `client_id` (profile add --client-id)",
                 grant.name()
@@ -220,12 +247,7 @@ impl OAuth2 {
                 field.replace('_', "-")
             )));
         }
-        if grant != Grant::ClientCredentials && p.client_auth.is_some() {
-            return Err(Error::usage(format!(
-                "`client_auth` applies to the client_credentials grant only (the {} grant is a public client: it sends `client_id` in the form)",
-                grant.name()
-            )));
-        }
+        p.validate_keyless(own_source)?;
         if grant.signs_in() && own_source {
             return Err(Error::usage(format!(
                 "grant {} keeps the refresh token it signs in for in a secret store: drop `secret_env`, `secret_file` and `secret_command`",
@@ -242,10 +264,11 @@ impl OAuth2 {
                 "`interactive` applies to the device_code and authorization_code grants (the ones that sign in)",
             ));
         }
-        if p.use_id_token && grant == Grant::ClientCredentials {
-            return Err(Error::usage(
-                "`use_id_token` needs a user's sign-in (grant device_code, authorization_code or refresh_token): client_credentials issues no ID token",
-            ));
+        if p.use_id_token && !grant.refreshes() {
+            return Err(Error::usage(format!(
+                "`use_id_token` needs a user's sign-in (grant device_code, authorization_code or refresh_token): {} issues no ID token",
+                grant.name()
+            )));
         }
         Ok(())
     }
@@ -257,7 +280,7 @@ mod tests {
     use crate::config::{Profile, Provider};
 
     fn oidc(grant: Grant) -> Profile {
-        Profile::new(Provider::Oauth2(OAuth2 {
+        Profile::new(Provider::oauth2(OAuth2 {
             grant: Some(grant),
             client_id: Some("kubectl".into()),
             issuer: Some("https://idp.example/realms/r".into()),
@@ -305,7 +328,7 @@ mod tests {
             Some("https://idp.example/revoke")
         );
         assert_eq!(o.endpoint(Endpoint::Authorization), None);
-        Profile::new(Provider::Oauth2(o)).validate().unwrap();
+        Profile::new(Provider::oauth2(o)).validate().unwrap();
     }
 
     #[test]

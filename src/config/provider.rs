@@ -19,7 +19,7 @@ pub enum Provider {
     Virtana(ClientApp),
     HuaweiOneaccess(ClientApp),
     HuaweiIdentityCenter(HuaweiIdc),
-    Oauth2(OAuth2),
+    Oauth2(Box<OAuth2>),
 }
 
 /// VMware Cloud Director: an API token of a user in the organization `tenant`.
@@ -60,6 +60,11 @@ pub struct HuaweiIdc {
 pub const CSP_DEFAULT_URL: &str = "https://console.cloud.vmware.com";
 
 impl Provider {
+    /// An oauth2 profile's fields (boxed: they outweigh every other provider's).
+    pub fn oauth2(o: OAuth2) -> Provider {
+        Provider::Oauth2(Box::new(o))
+    }
+
     pub fn id(&self) -> ProviderId {
         match self {
             Provider::Vcd(_) => ProviderId::Vcd,
@@ -137,7 +142,7 @@ impl Profile {
                 tenant_id: "t-1".into(),
                 access_key_id: "AK".into(),
             }),
-            ProviderId::Oauth2 => Provider::Oauth2(OAuth2 {
+            ProviderId::Oauth2 => Provider::oauth2(OAuth2 {
                 client_id: Some("app".into()),
                 token_url: Some(format!("{}/token", url())),
                 ..OAuth2::default()

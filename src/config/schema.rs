@@ -48,15 +48,24 @@ pub enum Grant {
     /// RFC 6749 §4.1 with PKCE and a loopback redirect (RFC 8252): `tokex login` opens a
     /// browser; then a refresh token.
     AuthorizationCode,
+    /// RFC 8693: the `subject` token exchanged for the provider's own.
+    TokenExchange,
+    /// RFC 7523 §2.1: the `subject` token as the grant's assertion.
+    JwtBearer,
 }
 
-/// RFC 6749 §2.3.1: HTTP Basic (the default servers must support) or the id and secret in the form.
+/// How a confidential client proves itself: RFC 6749 §2.3.1's HTTP Basic (the default servers
+/// must support) or the id and secret in the form, or a signed JWT (RFC 7523 §2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 #[value(rename_all = "snake_case")]
 pub enum ClientAuth {
     ClientSecretBasic,
     ClientSecretPost,
+    /// RFC 7523 §2.2: an assertion tokex signs with the private key in the profile's store.
+    PrivateKeyJwt,
+    /// The `subject` token is the client assertion (Microsoft Entra workload identity).
+    ClientAssertion,
 }
 
 /// How `tokex cargo` hands the token to cargo, which sends it as the whole `Authorization`
@@ -152,6 +161,12 @@ impl Profile {
         if let Provider::Oauth2(o) = &mut self.provider {
             o.discovered = Some(found);
         }
+    }
+
+    /// Whether the profile's token requests need a secret from a store: every profile's but a
+    /// keyless one's, whose subject token is all its proof.
+    pub fn needs_secret(&self) -> bool {
+        self.oauth2().is_none_or(|o| o.needs_secret())
     }
 
     /// Whether the profile signs the user in with `tokex login` (oauth2's device_code and

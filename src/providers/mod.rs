@@ -19,31 +19,65 @@ use crate::urlpolicy::check_url;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-/// Exchanges the profile's long-lived secret for an access token.
+/// What an exchange is given: the secret from the profile's store (none for a keyless
+/// profile) and the subject token (keyless profiles only).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Proof<'a> {
+    pub secret: Option<&'a Secret>,
+    pub subject: Option<&'a Secret>,
+}
+
+impl<'a> Proof<'a> {
+    /// The stored secret; the broker reads one for every profile that needs it.
+    pub fn secret(&self) -> Result<&'a Secret> {
+        self.secret
+            .ok_or_else(|| Error::op("no secret was read for a profile that needs one"))
+    }
+
+    /// The subject token; the broker fetches one for every profile that exchanges it.
+    pub fn subject(&self) -> Result<&'a Secret> {
+        self.subject
+            .ok_or_else(|| Error::op("no subject token was read for a keyless profile"))
+    }
+
+    /// What the provider's answer must not echo.
+    fn redacted(&self) -> Vec<&'a Secret> {
+        self.secret.into_iter().chain(self.subject).collect()
+    }
+}
+
+/// Exchanges the profile's long-lived secret, or its subject token, for an access token.
 ///
 /// Where the secret is a refresh token a user signed in for, the provider's `invalid_grant`
 /// (expired, revoked, signed out elsewhere) is [`Kind::NotFound`](crate::error::Kind): a new
 /// sign-in is what it takes, as when nothing was stored.
-pub fn exchange(http: &Http, profile: &Profile, secret: &Secret) -> Result<Token> {
-    let req = build(profile, secret, OffsetDateTime::now_utc())?;
+pub fn exchange(http: &Http, profile: &Profile, proof: Proof) -> Result<Token> {
+    let req = build(profile, proof, OffsetDateTime::now_utc())?;
+    let hide = proof.redacted();
     if let Provider::Oauth2(o) = &profile.provider
         && o.grant().refreshes()
     {
-        let answer = http.send_answer(&req, &[secret])?;
+        let answer = http.send_answer(&req, &hide)?;
         let received = OffsetDateTime::now_utc();
         if !answer.is_success() {
-            let line = answer.describe(&[secret]);
+            let line = answer.describe(&hide);
             return Err(match response::OAuthError::parse(&answer.body) {
                 Some(e) if e.error == "invalid_grant" => Error::not_found(line),
                 _ => Error::op(line),
             });
         }
-        return response::parse_as(&answer.body, received, &[secret], o.use_id_token);
+        return response::parse_as(&answer.body, received, &hide, o.use_id_token);
     }
     // The answer holds the access token (and maybe a refresh token): wiped when parsed.
-    let body = Zeroizing::new(http.send(&req, &[secret])?);
+    let body = Zeroizing::new(http.send(&req, &hide)?);
     let received = OffsetDateTime::now_utc();
-    response::parse(&body, received, &[secret])
+    let token = response::parse(&body, received, &hide)?;
+    if let Some(o) = profile.oauth2()
+        && o.grant() == crate::config::Grant::TokenExchange
+    {
+        oauth2::check_issued_type(o, &body)?;
+    }
+    Ok(token)
 }
 
 /// Revokes `token` at the profile's revocation endpoint (RFC 7009); `false` when the profile has
@@ -51,15 +85,19 @@ pub fn exchange(http: &Http, profile: &Profile, secret: &Secret) -> Result<Token
 pub fn revoke(
     http: &Http,
     profile: &Profile,
-    secret: &Secret,
+    proof: Proof,
     token: &Secret,
     hint: &str,
 ) -> Result<bool> {
     let Some(o) = profile.oauth2() else {
         return Ok(false);
     };
-    match oauth2::revocation(o, secret, token, hint)? {
-        Some(req) => http.send(&req, &[secret, token]).map(|_| true),
+    match oauth2::revocation(o, proof, token, hint, OffsetDateTime::now_utc())? {
+        Some(req) => {
+            let mut hide = proof.redacted();
+            hide.push(token);
+            http.send(&req, &hide).map(|_| true)
+        }
         None => Ok(false),
     }
 }
@@ -77,15 +115,16 @@ pub fn token_url(profile: &Profile) -> Result<reqwest::Url> {
     }
 }
 
-/// The request a provider sends, for a given moment (Huawei signs the time).
-pub fn build(profile: &Profile, secret: &Secret, now: OffsetDateTime) -> Result<Request> {
+/// The request a provider sends, for a given moment (Huawei signs the time; a client assertion
+/// carries it).
+pub fn build(profile: &Profile, proof: Proof, now: OffsetDateTime) -> Result<Request> {
     match &profile.provider {
-        Provider::Vcd(p) => vmware::vcd(p, secret),
-        Provider::VmwareCsp(p) => vmware::csp(p, secret),
-        Provider::Virtana(p) => oauth2::vendor(p, oauth2::VIRTANA_PATH, secret),
-        Provider::HuaweiOneaccess(p) => oauth2::vendor(p, oauth2::ONEACCESS_PATH, secret),
-        Provider::HuaweiIdentityCenter(p) => huawei_idc::request(p, secret, now),
-        Provider::Oauth2(o) => oauth2::request(o, secret),
+        Provider::Vcd(p) => vmware::vcd(p, proof.secret()?),
+        Provider::VmwareCsp(p) => vmware::csp(p, proof.secret()?),
+        Provider::Virtana(p) => oauth2::vendor(p, oauth2::VIRTANA_PATH, proof.secret()?),
+        Provider::HuaweiOneaccess(p) => oauth2::vendor(p, oauth2::ONEACCESS_PATH, proof.secret()?),
+        Provider::HuaweiIdentityCenter(p) => huawei_idc::request(p, proof.secret()?, now),
+        Provider::Oauth2(o) => oauth2::request(o, proof, now),
     }
 }
 
