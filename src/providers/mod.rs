@@ -71,13 +71,12 @@ pub fn exchange(http: &Http, profile: &Profile, proof: Proof) -> Result<Token> {
     // The answer holds the access token (and maybe a refresh token): wiped when parsed.
     let body = Zeroizing::new(http.send(&req, &hide)?);
     let received = OffsetDateTime::now_utc();
-    let token = response::parse(&body, received, &hide)?;
     if let Some(o) = profile.oauth2()
         && o.grant() == crate::config::Grant::TokenExchange
     {
         oauth2::check_issued_type(o, &body)?;
     }
-    Ok(token)
+    response::parse(&body, received, &hide)
 }
 
 /// Revokes `token` at the profile's revocation endpoint (RFC 7009); `false` when the profile has

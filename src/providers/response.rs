@@ -74,6 +74,11 @@ pub fn parse_as(
     let token_type = match o.get("token_type") {
         None | Some(Value::Null) => "Bearer".to_string(),
         Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => t.clone(),
+        // RFC 8693 §2.2.1: a token exchange's JWT that is not an access token (its type checked
+        // by the caller) is sent as a bearer token all the same.
+        Some(Value::String(t)) if t == "N_A" && o.contains_key("issued_token_type") => {
+            "Bearer".to_string()
+        }
         Some(other) => {
             let shown = other
                 .as_str()

@@ -26,6 +26,7 @@ mod faults;
 mod git;
 mod helpers;
 mod hotpath;
+mod keyless;
 mod keyutils;
 mod kubectl;
 mod kubectl_oidc;
