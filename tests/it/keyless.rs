@@ -385,3 +385,139 @@ fn every_caller_serves_a_keyless_profile() {
     assert_eq!(fake.count(), 1, "one exchange served them all");
     assert_eq!(e.kernel_keys(), Vec::<String>::new());
 }
+
+/// The JWS's claims, after checking its ES256 signature with `jwk`.
+fn verified_claims(jws: &str, jwk: &serde_json::Value) -> serde_json::Value {
+    use p256::ecdsa::signature::Verifier;
+    let mut point = vec![4u8];
+    point.extend(B64.decode(jwk["x"].as_str().unwrap()).unwrap());
+    point.extend(B64.decode(jwk["y"].as_str().unwrap()).unwrap());
+    let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point).unwrap();
+    let (input, sig) = jws.rsplit_once('.').unwrap();
+    let sig = p256::ecdsa::Signature::from_slice(&B64.decode(sig).unwrap()).unwrap();
+    key.verify(input.as_bytes(), &sig)
+        .expect("signed by the printed key");
+    let header: serde_json::Value =
+        serde_json::from_slice(&B64.decode(input.split('.').next().unwrap()).unwrap()).unwrap();
+    assert_eq!(
+        (header["alg"].as_str(), header["kid"].as_str()),
+        (Some("ES256"), jwk["kid"].as_str())
+    );
+    serde_json::from_slice(&B64.decode(input.split('.').nth(1).unwrap()).unwrap()).unwrap()
+}
+
+#[test]
+fn private_key_jwt_signs_with_the_generated_key_and_keeps_it_in_the_store() {
+    let fake = Fake::ok(r#"{"access_token":"pk-at","token_type":"Bearer","expires_in":3600}"#);
+    let token_url = format!("{}/oauth2/token", fake.url());
+    let e = keyless_env(&format!(
+        "provider = \"oauth2\"\ntoken_url = \"{token_url}\"\nclient_id = \"robot\"\nclient_auth = \"private_key_jwt\"\nscope = \"api\""
+    ));
+    let line = e.fail(&["token", "p"], "", 2);
+    assert!(line.contains("tokex login p"), "{line}");
+    let out = e.run(&["login", "p", "--generate-key"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let jwk: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let mut members: Vec<&str> = jwk
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    members.sort();
+    assert_eq!(
+        members,
+        ["alg", "crv", "kid", "kty", "use", "x", "y"],
+        "public members only"
+    );
+    assert!(
+        stderr(&out).contains("register the public key"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(e.kernel_keys().len(), 1, "the private key is in the store");
+    assert_eq!(e.ok(&["profile", "show", "p", "--jwk"]), stdout(&out));
+
+    assert_eq!(e.ok(&["token", "p"]), "pk-at\n");
+    e.ok(&["token", "p", "--refresh"]);
+    let mut jtis = Vec::new();
+    for i in 0..2 {
+        let r = fake.request(i);
+        assert_eq!(r.header("authorization"), None);
+        let form = r.form();
+        let keys: Vec<&str> = form.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "grant_type",
+                "client_id",
+                "client_assertion_type",
+                "client_assertion",
+                "scope"
+            ]
+        );
+        assert_eq!(
+            r.form_value("client_assertion_type").as_deref(),
+            Some(ASSERTION)
+        );
+        let claims = verified_claims(&r.form_value("client_assertion").unwrap(), &jwk);
+        assert_eq!(claims["iss"], "robot");
+        assert_eq!(claims["sub"], "robot");
+        assert_eq!(claims["aud"], token_url.as_str());
+        let (iat, exp) = (
+            claims["iat"].as_i64().unwrap(),
+            claims["exp"].as_i64().unwrap(),
+        );
+        assert!(exp > iat && exp - iat <= 300, "{claims}");
+        jtis.push(claims["jti"].as_str().unwrap().to_string());
+    }
+    assert_ne!(jtis[0], jtis[1], "a fresh jti per assertion");
+    let config = std::fs::read_to_string(e.config()).unwrap();
+    assert!(
+        !config.contains("PRIVATE") && config.len() < 400,
+        "{config}"
+    );
+}
+
+#[test]
+fn an_existing_pkcs8_key_is_imported_and_anything_else_refused() {
+    let fake = Fake::ok(r#"{"access_token":"pk-at","token_type":"Bearer","expires_in":3600}"#);
+    let e = keyless_env(&format!(
+        "provider = \"oauth2\"\ntoken_url = \"{}/t\"\nclient_id = \"robot\"\nclient_auth = \"private_key_jwt\"\nassertion_audience = \"https://issuer.example\"",
+        fake.url()
+    ));
+    // RFC 7517 appendix A.2's EC private key, as PKCS#8.
+    let pem = tokex_pem();
+    let out = e.run(&["login", "p", "--stdin"], &pem);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let jwk: serde_json::Value =
+        serde_json::from_str(&e.ok(&["profile", "show", "p", "--jwk"])).unwrap();
+    assert_eq!(jwk["x"], "MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4");
+    let claims = verified_claims(
+        &fake.request(0).form_value("client_assertion").unwrap(),
+        &jwk,
+    );
+    assert_eq!(
+        claims["aud"], "https://issuer.example",
+        "verified by an exchange, to the audience set"
+    );
+    let line = e.fail(
+        &["login", "p", "--stdin"],
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n",
+        2,
+    );
+    assert!(
+        line.contains("not PKCS#8") && !line.contains("MIIB"),
+        "{line}"
+    );
+}
+
+/// RFC 7517 A.2's P-256 key (d = 870MB6gf…), PKCS#8-encoded.
+fn tokex_pem() -> String {
+    use p256::pkcs8::EncodePrivateKey;
+    let d = B64
+        .decode("870MB6gfuTJ4HtUnUvYMyJpr5eUZNP4Bk43bVdj3eAE")
+        .unwrap();
+    let key = p256::SecretKey::from_slice(&d).unwrap();
+    key.to_pkcs8_pem(Default::default()).unwrap().to_string()
+}

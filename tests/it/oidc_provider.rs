@@ -29,6 +29,10 @@ impl Drop for Provider {
 }
 
 fn start_provider() -> Provider {
+    start_provider_with(&[])
+}
+
+fn start_provider_with(env: &[(&str, &str)]) -> Provider {
     if !Path::new(DIR).join("node_modules/oidc-provider").exists() {
         let out = Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund", "--prefix", DIR])
@@ -42,6 +46,7 @@ fn start_provider() -> Provider {
     }
     let mut child = Command::new("node")
         .arg(Path::new(DIR).join("server.js"))
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -128,4 +133,43 @@ fn without_the_consent_prompt_it_drops_offline_access_and_tokex_says_so() {
         "{err}"
     );
     assert!(err.trim_end().ends_with("nothing was stored"), "{err}");
+}
+
+/// A key-pair client: `--generate-key` prints the JWK the provider registers, the provider
+/// accepts the assertions tokex signs with it (client_credentials), and its introspection says
+/// the token is active. The provider refuses a replayed `jti`, so the second exchange proves a
+/// fresh one.
+#[test]
+fn a_certified_provider_accepts_the_private_key_jwt_client_tokex_generated() {
+    let env = Env::keyutils();
+    // The key first: the provider registers the client with it when it starts.
+    let placeholder = "provider = \"oauth2\"\ntoken_url = \"http://127.0.0.1:9/token\"\nclient_id = \"robot\"\nclient_auth = \"private_key_jwt\"";
+    env.write_config(&profile("robot", placeholder));
+    let out = env.run(&["login", "robot", "--generate-key"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let jwk = stdout(&out);
+    let provider = start_provider_with(&[("ROBOT_JWK", jwk.trim())]);
+    let token_url = format!("{}/token", provider.issuer);
+    env.write_config(&profile(
+        "robot",
+        &placeholder.replace("http://127.0.0.1:9/token", &token_url),
+    ));
+    let first = env.ok(&["token", "robot"]);
+    let second = env.ok(&["token", "robot", "--refresh"]);
+    assert_ne!(first, second);
+    for token in [first.trim(), second.trim()] {
+        let body = reqwest::blocking::Client::new()
+            .post(format!("{}/token/introspection", provider.issuer))
+            .basic_auth("inspector", Some("inspector-secret"))
+            .form(&[("token", token)])
+            .send()
+            .unwrap()
+            .bytes()
+            .unwrap();
+        let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(answer["active"], true, "{answer}");
+        assert_eq!(answer["client_id"], "robot", "{answer}");
+    }
+    let config = std::fs::read_to_string(env.config()).unwrap();
+    assert!(!config.contains("PRIVATE"), "{config}");
 }

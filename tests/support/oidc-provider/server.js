@@ -4,6 +4,11 @@
 // grants exactly what the provider says is missing, as a user accepting the page would; what the
 // provider then issues (a refresh token or not) is entirely its own decision. Prints the issuer
 // URL on stdout, then serves until stdin closes.
+//
+// With ROBOT_JWK set (a public JWK, as `tokex login --generate-key` prints it) it also has a
+// confidential client `robot` that authenticates with private_key_jwt signed by that key and may
+// use the client_credentials grant, and a client `inspector` (secret `inspector-secret`) that
+// may call token introspection.
 'use strict';
 const http = require('node:http');
 const { Provider } = require('oidc-provider');
@@ -19,10 +24,28 @@ server.listen(0, '127.0.0.1', () => {
       redirect_uris: ['http://127.0.0.1/'],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
-    }],
+    }].concat(process.env.ROBOT_JWK ? [{
+      client_id: 'robot',
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [JSON.parse(process.env.ROBOT_JWK)] },
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+    }, {
+      client_id: 'inspector',
+      client_secret: 'inspector-secret',
+      grant_types: [],
+      response_types: [],
+      redirect_uris: [],
+    }] : []),
     findAccount: (_ctx, id) => ({ accountId: id, claims: () => ({ sub: id }) }),
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    features: { devInteractions: { enabled: false }, revocation: { enabled: true } },
+    features: {
+      devInteractions: { enabled: false },
+      revocation: { enabled: true },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+    },
     cookies: { keys: ['tokex-test-only-cookie-key'] },
   });
   const callback = provider.callback();
