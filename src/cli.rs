@@ -22,7 +22,7 @@ pub enum Command {
     Profile(ProfileCmd),
     /// Store a profile's long-lived secret after checking it with a real exchange, or sign in (OIDC profiles)
     #[command(
-        after_help = "Examples: tokex login acme-vcd\n          pass show vcd/acme | tokex login acme-vcd --stdin\n          tokex login corp-k8s --no-browser\nA profile with grant device_code shows a URL and a code to enter in any browser; grant authorization_code opens $BROWSER (else the desktop's browser) and waits for its redirect to 127.0.0.1. Either way the refresh token goes to the profile's store.\nA private_key_jwt profile stores a key: --generate-key makes one and prints its public JWK; --stdin imports a PKCS#8 PEM (EC P-256)."
+        after_help = "Examples: tokex login acme-vcd\n          pass show vcd/acme | tokex login acme-vcd --stdin\n          tokex login corp-k8s --no-browser\nA profile with grant device_code shows a URL and a code to enter in any browser; grant authorization_code opens $BROWSER (else the desktop's browser) and waits for its redirect to 127.0.0.1. Either way the refresh token goes to the profile's store.\nA private_key_jwt profile stores a key: --generate-key makes one and prints its public JWK; --stdin imports a PKCS#8 PEM (EC P-256, or RSA of 2048 bits or more)."
     )]
     Login {
         /// The profile (its name in the config; `tokex profile list` shows them)
