@@ -119,6 +119,10 @@ pub fn for_profile(profile: &Profile) -> Result<Arc<dyn Store>> {
 /// pinentry; a `secret_command` may prompt): such a read happens only where a user is present,
 /// never in a background refresh. Decided from the profile alone, without opening anything.
 pub fn may_prompt(profile: &Profile) -> bool {
+    // A keyless profile reads no secret at all.
+    if !profile.needs_secret() {
+        return false;
+    }
     if profile.secret_command.is_some() {
         return true;
     }

@@ -178,3 +178,28 @@ fn a_refresher_killed_after_storing_a_rotated_refresh_token_loses_nothing() {
     });
     assert_eq!(*seen.lock().unwrap(), ["rt-0", "rt-1", "rt-2"]);
 }
+
+/// A keyless profile is refreshed ahead too, with the default store `pass` (which may prompt,
+/// and so is never read in the background): it reads no secret, so nothing holds it back, and
+/// the refresher reads the subject afresh.
+#[test]
+fn a_keyless_profile_is_refreshed_ahead() {
+    let (server, exchanges) = endpoint(Arc::new(AtomicU16::new(200)));
+    let mut env = Env::with_store(vec![("TOKEX_STORE".into(), "pass".into())]);
+    env.write_config(&profile(
+        "p",
+        &format!(
+            "provider = \"oauth2\"\ntoken_url = \"{}/token\"\ngrant = \"jwt_bearer\"\nsubject = \"env:CI_JWT\"\nrefresh_ahead = \"3s\"",
+            server.url()
+        ),
+    ));
+    env.set("CI_JWT", "opaque-ci-token");
+    assert_eq!(env.ok(&["token", "p"]), "at-1\n");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(env.ok(&["token", "p"]), "at-1\n");
+    // No caller runs from here on: only the hit's background refresher can exchange.
+    eventually("the background refresher exchanged", || {
+        exchanges.load(Ordering::SeqCst) == 2
+    });
+    assert_eq!(env.ok(&["token", "p"]), "at-2\n");
+}
