@@ -82,15 +82,22 @@ pub(super) fn vault(
     Ok((store, source))
 }
 
-pub(super) fn login(broker: &Broker, name: &str, secret: Secret, verify: bool) -> Result<LoggedIn> {
-    let profile = broker.config().get(name)?;
-    if let Some(o) = profile.oauth2().filter(|_| !profile.needs_secret()) {
-        return Err(Error::usage(format!(
+/// Refuses `login` for a keyless profile, which has nothing to store: said before any secret is
+/// asked for.
+pub fn nothing_to_log_in(name: &str, profile: &Profile) -> Result<()> {
+    match profile.oauth2().filter(|_| !profile.needs_secret()) {
+        Some(o) => Err(Error::usage(format!(
             "the profile is keyless: its proof is {}, read for each exchange; there is nothing to log in (`tokex token {name}` works as it is)",
             super::keyless::describe(o).name
         ))
-        .for_profile(name));
+        .for_profile(name)),
+        None => Ok(()),
     }
+}
+
+pub(super) fn login(broker: &Broker, name: &str, secret: Secret, verify: bool) -> Result<LoggedIn> {
+    let profile = broker.config().get(name)?;
+    nothing_to_log_in(name, profile)?;
     let (store, source) = vault(broker, name, profile, "there is nothing for login to store")?;
     check_secret(&secret).for_profile(name)?;
     let mut stored = secret.clone();

@@ -13,7 +13,10 @@ mod rules;
 mod signin;
 
 pub use crate::stores::{Description, Role};
-pub use account::{CachedState, LoggedIn, LoggedOut, SecretCheck, SecretGone, SecretState, Status};
+pub use account::{
+    CachedState, LoggedIn, LoggedOut, SecretCheck, SecretGone, SecretState, Status,
+    nothing_to_log_in,
+};
 pub use ahead::SUBCOMMAND as REFRESH_AHEAD_SUBCOMMAND;
 pub use checks::StoreCheck;
 pub use issued::Issued;

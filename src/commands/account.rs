@@ -24,6 +24,8 @@ pub fn login(
     io: &mut Io,
 ) -> Result<()> {
     let profile = broker.config().get(name)?;
+    // Before a secret is asked for on the terminal.
+    crate::broker::nothing_to_log_in(name, profile)?;
     let signs_in = profile.signs_in();
     if !signs_in && (!sign_in.open_browser || sign_in.timeout.is_some()) {
         return Err(Error::usage(

@@ -89,11 +89,14 @@ fn token_exchange_is_exact_needs_no_login_and_reads_the_subject_for_every_exchan
         let text = std::fs::read_to_string(f.unwrap().path()).unwrap_or_default();
         assert!(!text.contains(&second), "the subject is never cached");
     }
-    let line = e.fail(&["login", "p", "--stdin"], "x\n", 2);
-    assert!(
-        line.contains("keyless") && line.contains("CI_JWT"),
-        "{line}"
-    );
+    // Said before a secret is asked for, with or without --stdin.
+    for login in [&["login", "p", "--stdin"][..], &["login", "p"]] {
+        let line = e.fail(login, "x\n", 2);
+        assert!(
+            line.contains("keyless") && line.contains("CI_JWT"),
+            "{line}"
+        );
+    }
     let status = e.ok(&["status", "p"]);
     assert!(
         status.contains("keyless, its proof is the token in the environment variable CI_JWT (there); nothing stored"),
