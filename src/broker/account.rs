@@ -31,6 +31,8 @@ pub enum SecretGone {
     NothingStored,
     /// The secret lives in the user's own place (env, file, command): not ours to delete.
     LeftAlone,
+    /// A keyless profile has no secret anywhere.
+    Keyless,
 }
 
 #[derive(Debug)]
@@ -147,7 +149,7 @@ pub(super) fn logout(broker: &Broker, name: &str, revoke: bool) -> Result<Logged
         broker.cache.forget(name).for_profile(name)?;
         return Ok(LoggedOut {
             revoked: Vec::new(),
-            secret: SecretGone::LeftAlone,
+            secret: SecretGone::Keyless,
             store: super::keyless::describe(o),
         });
     }

@@ -8,7 +8,6 @@ use crate::error::{Error, Result};
 use crate::http::{Http, Request, Settings};
 use crate::sensitive::{MAX_SECRET, Secret};
 use crate::stores::{Description, Role};
-use base64::Engine;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
@@ -134,26 +133,10 @@ fn github_actions(audience: Option<&str>, timeout: Option<u64>) -> Result<Secret
     Ok(answer.value)
 }
 
-/// The `exp` claim of a JWT subject (read, not verified: the provider verifies it); a token that
-/// is not a JWT has no expiry tokex can see.
-#[derive(serde::Deserialize)]
-struct Expiry {
-    exp: Option<i64>,
-}
-
+/// A JWT subject's `exp` (read, not verified: the provider verifies it); a token that is not a
+/// JWT has no expiry tokex can see.
 fn check_expiry(token: &Secret, now: OffsetDateTime) -> Result<()> {
-    let mut parts = token.expose().split('.');
-    let (Some(_), Some(payload), Some(_), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Ok(());
-    };
-    let Some(exp) = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .ok()
-        .and_then(|json| serde_json::from_slice::<Expiry>(&json).ok())
-        .and_then(|e| e.exp)
-    else {
+    let Some((exp, _)) = crate::providers::response::jwt_times(token.expose()) else {
         return Ok(());
     };
     if exp <= now.unix_timestamp() {
@@ -210,6 +193,7 @@ pub fn probe(broker: &Broker, name: &str, o: &OAuth2, timeout: Option<u64>) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
 
     fn jwt(claims: &str) -> Secret {
         let b = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);

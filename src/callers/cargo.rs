@@ -157,7 +157,9 @@ fn login(tokens: &dyn Accounts, name: &str, token: Option<Secret>) -> Result<Rep
 fn logout(tokens: &dyn Accounts, name: &str) -> Result<Reply> {
     Ok(match tokens.logout(name, true)?.secret {
         SecretGone::NothingStored => Reply::Err(Failure::NotFound),
-        SecretGone::Deleted | SecretGone::LeftAlone => Reply::Ok(Success::Logout),
+        SecretGone::Deleted | SecretGone::LeftAlone | SecretGone::Keyless => {
+            Reply::Ok(Success::Logout)
+        }
     })
 }
 

@@ -180,6 +180,13 @@ pub fn logout(broker: &Broker, name: &str, revoke: bool, io: &mut Io) -> Result<
     let what = match done.secret {
         SecretGone::Deleted => "secret and cached token removed",
         SecretGone::NothingStored => "no secret was stored; cached token removed",
+        SecretGone::Keyless => {
+            io.say(&format!(
+                "tokex: {name}: cached token removed; a keyless profile stores nothing (its proof is {})",
+                done.store.name
+            ));
+            return Ok(());
+        }
         SecretGone::LeftAlone => {
             io.say(&format!(
                 "tokex: {name}: cached token removed; the secret lives in {} and was left alone",

@@ -97,6 +97,13 @@ fn token_exchange_is_exact_needs_no_login_and_reads_the_subject_for_every_exchan
             "{line}"
         );
     }
+    let out = e.run(&["logout", "p"], "");
+    assert!(
+        stderr(&out).contains("cached token removed; a keyless profile stores nothing"),
+        "{}",
+        stderr(&out)
+    );
+    e.ok(&["token", "p"]);
     let status = e.ok(&["status", "p"]);
     assert!(
         status.contains("keyless, its proof is the token in the environment variable CI_JWT (there); nothing stored"),
