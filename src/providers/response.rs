@@ -235,8 +235,6 @@ fn storable_refresh_token(s: &str) -> Result<Secret> {
 }
 
 /// `exp` and `iat` from a JWT's payload, without verifying it: only the lifetime is wanted.
-/// A JWT's `exp` and `iat` claims, read (not verified); `None` when it is not a JWT with an
-/// `exp`.
 pub fn jwt_times(token: &str) -> Option<(i64, Option<i64>)> {
     use base64::Engine;
     let mut parts = token.split('.');
