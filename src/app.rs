@@ -1,7 +1,7 @@
 //! Dispatch: each command to its caller's `serve` or its command module, over one broker. `main`
 //! parses and passes the process's streams; nothing here exits the process.
 
-use crate::broker::{Broker, Notice, SignIn, StoreFor, Want};
+use crate::broker::{Broker, Notice, SignIn, StoreFor, Tokens, Want};
 use crate::cache::Cache;
 use crate::callers::{bazel, cargo, docker, exec, external, git, kubectl, plain, terraform};
 use crate::cli::{CacheCmd, Cli, Command, ProfileCmd};
@@ -47,6 +47,26 @@ impl Setup {
 }
 
 pub fn run(cli: Cli, setup: Setup, io: &mut Io) -> Result<()> {
+    if let Some(path) = crate::agent::configured()? {
+        match route(&cli.command) {
+            Route::Agent(caller) => {
+                let remote = crate::agent::Remote::connect(&path, caller);
+                return match cli.command {
+                    Command::Status { name } => commands::remote::status(&remote?, name, io),
+                    Command::Doctor { name } => commands::remote::doctor(remote, name, io),
+                    command => serve(command, remote.map(|r| Box::new(r) as _), io),
+                };
+            }
+            Route::Refused(what) => {
+                return Err(Error::usage(format!(
+                    "`tokex {what}` belongs on the agent's machine: {}={} is set, so this machine uses that agent's profiles",
+                    crate::agent::ENV,
+                    path.display()
+                )));
+            }
+            Route::Here => {}
+        }
+    }
     let path = setup.config_path.clone();
     match cli.command {
         // Removing a profile removes its secret first, as `tokex logout` does: afterwards no
@@ -85,6 +105,74 @@ pub fn run(cli: Cli, setup: Setup, io: &mut Io) -> Result<()> {
         Command::Logout { name, no_revoke } => {
             account::logout(&setup.broker()?, &name, !no_revoke, io)
         }
+        Command::Status { name } => status::run(&setup.broker()?, name.as_deref(), io),
+        Command::Doctor { name } => doctor::run(&path, setup.broker(), name.as_deref(), io),
+        Command::Completions { shell } => commands::completions(shell, io.stdout),
+        Command::Cache(CacheCmd::Clear { name }) => {
+            account::cache_clear(&setup.broker()?, name.as_deref())
+        }
+        Command::InstallHelpers { dir } => install::helpers(dir, io),
+        Command::Demo => crate::demo::run(),
+        Command::Agent { socket, allow, log } => {
+            let options = crate::agent::Options { socket, allow, log };
+            crate::agent::run(setup.broker()?, options, io.stdout)
+        }
+        Command::RefreshAhead { name } => {
+            // A daemon holds nothing of the caller's: a CI step or `make` waiting for EOF on a
+            // pipe it passed down must not wait for this process too.
+            crate::platform::close_inherited_descriptors();
+            setup.broker()?.refresh_in_background(&name)
+        }
+        command => serve(command, setup.broker().map(|b| Box::new(b) as _), io),
+    }
+}
+
+/// Where a command runs when `TOKEX_AGENT` is set.
+enum Route {
+    /// Through the agent; the caller's name is for its log.
+    Agent(&'static str),
+    /// Only where the secrets are.
+    Refused(&'static str),
+    Here,
+}
+
+fn route(command: &Command) -> Route {
+    match command {
+        Command::Token { .. } => Route::Agent("token"),
+        Command::Kubectl { .. } => Route::Agent("kubectl"),
+        Command::Git { .. } => Route::Agent("git"),
+        Command::Docker { .. } => Route::Agent("docker"),
+        Command::Terraform { .. } => Route::Agent("terraform"),
+        Command::Cargo { .. } => Route::Agent("cargo"),
+        Command::Bazel { .. } => Route::Agent("bazel"),
+        Command::External => Route::Agent("external"),
+        Command::Exec { .. } => Route::Agent("exec"),
+        Command::Status { .. } => Route::Agent("status"),
+        Command::Doctor { .. } => Route::Agent("doctor"),
+        Command::Login { .. } => Route::Refused("login"),
+        Command::Logout { .. } => Route::Refused("logout"),
+        Command::Profile(_) => Route::Refused("profile"),
+        Command::Cache(_) => Route::Refused("cache"),
+        Command::Completions { .. }
+        | Command::InstallHelpers { .. }
+        | Command::Demo
+        | Command::Agent { .. }
+        | Command::RefreshAhead { .. } => Route::Here,
+    }
+}
+
+/// The callers' commands, over this machine's broker or an agent's.
+fn serve(command: Command, tokens: Result<Box<dyn Tokens>>, io: &mut Io) -> Result<()> {
+    if let Command::Docker { action } = command {
+        // docker reads failures on stdout, even the failure to reach any broker.
+        let served = tokens
+            .map_err(docker::Failure::from)
+            .and_then(|t| docker::serve(action, &*t, io.stdin, io.stdout, io.stderr));
+        return docker::report(served, io.stdout);
+    }
+    let tokens = tokens?;
+    let tokens = &*tokens;
+    match command {
         Command::Token {
             name,
             format,
@@ -94,38 +182,15 @@ pub fn run(cli: Cli, setup: Setup, io: &mut Io) -> Result<()> {
             format,
             &name,
             Want { min_valid, refresh },
-            &setup.broker()?,
+            tokens,
             io.stdout,
         ),
-        Command::Status { name } => status::run(&setup.broker()?, name.as_deref(), io),
-        Command::Doctor { name } => doctor::run(&path, setup.broker(), name.as_deref(), io),
-        Command::Completions { shell } => commands::completions(shell, io.stdout),
         Command::Kubectl { name } => {
             let info = std::env::var("KUBERNETES_EXEC_INFO").ok();
-            kubectl::serve(
-                &name,
-                info.as_deref(),
-                &setup.broker()?,
-                io.stdout,
-                io.stderr,
-            )
+            kubectl::serve(&name, info.as_deref(), tokens, io.stdout, io.stderr)
         }
-        Command::Cache(CacheCmd::Clear { name }) => {
-            account::cache_clear(&setup.broker()?, name.as_deref())
-        }
-        Command::Git { profile, operation } => git::serve(
-            operation,
-            profile.as_deref(),
-            &setup.broker()?,
-            io.stdin,
-            io.stdout,
-        ),
-        Command::Docker { action } => {
-            let served = setup
-                .broker()
-                .map_err(docker::Failure::from)
-                .and_then(|b| docker::serve(action, &b, io.stdin, io.stdout, io.stderr));
-            docker::report(served, io.stdout)
+        Command::Git { profile, operation } => {
+            git::serve(operation, profile.as_deref(), tokens, io.stdin, io.stdout)
         }
         Command::Terraform {
             profile,
@@ -135,7 +200,7 @@ pub fn run(cli: Cli, setup: Setup, io: &mut Io) -> Result<()> {
             verb,
             &host,
             profile.as_deref(),
-            &setup.broker()?,
+            tokens,
             io.stdin,
             io.stdout,
             io.stderr,
@@ -146,24 +211,17 @@ pub fn run(cli: Cli, setup: Setup, io: &mut Io) -> Result<()> {
                     "cargo runs this as `cargo-credential-tokex --cargo-plugin`; name it in credential-provider (see --help)",
                 ));
             }
-            cargo::serve(&setup.broker()?, io.stdin, io.stdout)
+            cargo::serve(tokens, io.stdin, io.stdout)
         }
-        Command::Bazel { command } => bazel::serve(command, &setup.broker()?, io.stdin, io.stdout),
-        Command::External => external::serve(&setup.broker()?, io.stdin, io.stdout),
-        Command::InstallHelpers { dir } => install::helpers(dir, io),
+        Command::Bazel { command } => bazel::serve(command, tokens, io.stdin, io.stdout),
+        Command::External => external::serve(tokens, io.stdin, io.stdout),
         Command::Exec {
             name,
             vars,
             min_valid,
             command,
-        } => exec::serve(&name, &vars, min_valid, &command, &setup.broker()?),
-        Command::Demo => crate::demo::run(),
-        Command::RefreshAhead { name } => {
-            // A daemon holds nothing of the caller's: a CI step or `make` waiting for EOF on a
-            // pipe it passed down must not wait for this process too.
-            crate::platform::close_inherited_descriptors();
-            setup.broker()?.refresh_in_background(&name)
-        }
+        } => exec::serve(&name, &vars, min_valid, &command, tokens),
+        other => Err(Error::op(format!("{other:?} is not a caller's command"))),
     }
 }
 

@@ -6,6 +6,7 @@
 //! [`http`]) → cache → caller response. `ARCHITECTURE.md` holds the layers and the imports
 //! allowed between them; `tests/it/architecture.rs` enforces them.
 
+pub mod agent;
 pub mod app;
 pub mod broker;
 pub mod cache;

@@ -14,7 +14,8 @@ pub struct Candidate<'a> {
 }
 
 /// What a caller asks credentials for, normalised for comparison.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Target {
     /// `https`, `http`, …; `None` when the caller gave a bare host (docker, terraform).
     scheme: Option<String>,

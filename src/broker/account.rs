@@ -1,8 +1,8 @@
 //! The bodies of `login`, `logout` and `status` (shared by `tokex status` and `tokex doctor`):
 //! the only code that writes or deletes a stored secret on the user's request.
 
+use super::Broker;
 use super::rules::{http_for, key, resolved};
-use super::{Broker, Tokens};
 use crate::config::{Endpoint, Profile};
 use crate::error::{Error, Result, ResultExt};
 use crate::sensitive::Secret;

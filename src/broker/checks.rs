@@ -2,8 +2,8 @@
 //! use and whether it answers, whether a profile's token endpoint is reachable, a keyless
 //! profile's subject, and a key-pair client's public key.
 
+use super::Broker;
 use super::rules::http_for;
-use super::{Broker, Tokens};
 use crate::error::{Result, ResultExt};
 
 /// The OS secret store this process would use, and whether it answered a probe.

@@ -19,6 +19,26 @@ impl Issued {
         }
     }
 
+    /// A token an agent issued, with the header it named: one some provider of ours uses, or
+    /// none (`Authorization`); any other name is refused, not passed on to a caller.
+    pub fn carried(token: Token, header: Option<&str>) -> crate::error::Result<Issued> {
+        let own_header = match header {
+            None => None,
+            Some(name) => Some(crate::providers::known_header(name).ok_or_else(|| {
+                crate::error::Error::op(format!(
+                    "the agent named a header tokex does not know ({})",
+                    crate::printable::printable(name, crate::printable::SHORT)
+                ))
+            })?),
+        };
+        Ok(Issued { token, own_header })
+    }
+
+    /// A provider's own header, if the token does not go in `Authorization`.
+    pub fn own_header(&self) -> Option<&'static str> {
+        self.own_header
+    }
+
     /// The header a request carries the token in.
     pub fn header_name(&self) -> &'static str {
         self.own_header.unwrap_or("Authorization")

@@ -7,6 +7,7 @@
 mod account;
 mod ahead;
 mod checks;
+mod chosen;
 mod issued;
 mod keyless;
 mod rules;
@@ -19,6 +20,7 @@ pub use account::{
 };
 pub use ahead::SUBCOMMAND as REFRESH_AHEAD_SUBCOMMAND;
 pub use checks::StoreCheck;
+pub use chosen::{Chosen, Listed, choose_in, listing_in};
 pub use issued::Issued;
 pub use rules::{DEFAULT_MIN_VALID, discover};
 pub use signin::{DEFAULT_BROWSER_TIMEOUT, SignIn};
@@ -56,9 +58,17 @@ impl Want {
     }
 }
 
-/// What every caller may ask. Callers get issued tokens, never a provider or a store.
+/// What every caller may ask. Callers get issued tokens and a profile's few caller-facing facts
+/// ([`Chosen`]), never a provider, a store or the config itself: an agent's clients have none.
 pub trait Tokens {
-    fn config(&self) -> &Config;
+    /// The profile `named`, else the one whose `match` fits `target` (`Ok(None)`: none does).
+    fn choose(
+        &self,
+        named: Option<&str>,
+        target: &dyn Fn() -> Result<crate::matching::Target>,
+    ) -> Result<Option<Chosen>>;
+    /// Every profile's `match` entries (docker's `list`).
+    fn listing(&self) -> Result<Vec<Listed>>;
     fn token(&self, name: &str, want: Want) -> Result<Issued>;
     /// Drops the cached token after a caller reported it rejected; `rejected` names what the
     /// caller sent, and a token that is not ours is kept (git sends `erase` to every helper).
@@ -67,6 +77,11 @@ pub trait Tokens {
     /// caller that needs one there leaves the answer to the engine).
     fn accounts(&self) -> Option<&dyn Accounts> {
         None
+    }
+    /// The profile `name`, which must exist.
+    fn named(&self, name: &str) -> Result<Chosen> {
+        self.choose(Some(name), &chosen::no_target)?
+            .ok_or_else(|| Error::usage("no such profile").for_profile(name))
     }
 }
 
@@ -226,9 +241,23 @@ impl Broker {
     }
 }
 
-impl Tokens for Broker {
-    fn config(&self) -> &Config {
+impl Broker {
+    pub fn config(&self) -> &Config {
         &self.config
+    }
+}
+
+impl Tokens for Broker {
+    fn choose(
+        &self,
+        named: Option<&str>,
+        target: &dyn Fn() -> Result<crate::matching::Target>,
+    ) -> Result<Option<Chosen>> {
+        choose_in(&self.config, named, target)
+    }
+
+    fn listing(&self) -> Result<Vec<Listed>> {
+        Ok(listing_in(&self.config))
     }
 
     fn token(&self, name: &str, want: Want) -> Result<Issued> {

@@ -54,10 +54,11 @@ pub fn serve(
     let req: GetRequest = serde_json::from_slice(&raw).map_err(|_| {
         Error::usage("the request on stdin must be a JSON object with a string `uri`")
     })?;
-    let Some((name, _)) = tokens.config().select(&Target::parse(&req.uri)?)? else {
+    let target = Target::parse(&req.uri)?;
+    let Some(chosen) = tokens.choose(None, &|| Ok(target.clone()))? else {
         return write(out, &json_line(&Answer::None {})?);
     };
-    let issued = tokens.token(name, Want::default())?;
+    let issued = tokens.token(&chosen.name, Want::default())?;
     let mut headers = BTreeMap::new();
     headers.insert(issued.header_name(), vec![issued.header_value()]);
     let answer = Answer::Headers {

@@ -7,7 +7,7 @@
 //! `logout` deletes it. The messages are cargo-credential's, typed here.
 
 use super::{json_line, write};
-use crate::broker::{Accounts, SecretGone, Want};
+use crate::broker::{Accounts, Chosen, SecretGone, Tokens, Want};
 use crate::config::CargoAuth;
 use crate::error::{Error, Result};
 use crate::matching::Target;
@@ -81,7 +81,7 @@ enum Failure {
     Other { message: String },
 }
 
-pub fn serve(tokens: &dyn Accounts, input: &mut dyn BufRead, out: &mut dyn Write) -> Result<()> {
+pub fn serve(tokens: &dyn Tokens, input: &mut dyn BufRead, out: &mut dyn Write) -> Result<()> {
     write(out, &json_line(&Hello { v: [1] })?)?;
     for _ in 0..1000 {
         let mut line = Vec::new();
@@ -98,7 +98,7 @@ pub fn serve(tokens: &dyn Accounts, input: &mut dyn BufRead, out: &mut dyn Write
     Ok(())
 }
 
-fn answer(tokens: &dyn Accounts, line: &[u8]) -> Reply {
+fn answer(tokens: &dyn Tokens, line: &[u8]) -> Reply {
     let req: Request = match serde_json::from_slice(line) {
         Ok(r) => r,
         Err(_) => return other("cargo's request is not the JSON tokex expects"),
@@ -110,15 +110,19 @@ fn answer(tokens: &dyn Accounts, line: &[u8]) -> Reply {
         ));
     }
     let index = req.registry.index_url.trim_start_matches("sparse+");
-    let name = match Target::parse(index).and_then(|t| tokens.config().select(&t)) {
-        Ok(Some((name, _))) => name,
+    let chosen = Target::parse(index).and_then(|t| tokens.choose(None, &|| Ok(t.clone())));
+    let profile = match chosen {
+        Ok(Some(profile)) => profile,
         Ok(None) => return Reply::Err(Failure::UrlNotSupported),
         Err(e) => return other(&e.to_string()),
     };
+    let name = profile.name.as_str();
     let result = match req.action {
-        Action::Get => get(tokens, name),
-        Action::Login { token } => login(tokens, name, token.map(Secret::new)),
-        Action::Logout => logout(tokens, name),
+        Action::Get => get(tokens, &profile),
+        Action::Login { token } => {
+            accounts(tokens).and_then(|a| login(a, name, token.map(Secret::new)))
+        }
+        Action::Logout => accounts(tokens).and_then(|a| logout(a, name)),
         Action::Unknown => return Reply::Err(Failure::OperationNotSupported),
     };
     match result {
@@ -129,10 +133,9 @@ fn answer(tokens: &dyn Accounts, line: &[u8]) -> Reply {
     }
 }
 
-fn get(tokens: &dyn Accounts, name: &str) -> Result<Reply> {
-    let issued = tokens.token(name, Want::lasting(MIN_VALID))?;
-    let cargo_auth = tokens.config().get(name)?.cargo_auth;
-    let token = match cargo_auth.unwrap_or(CargoAuth::Bearer) {
+fn get(tokens: &dyn Tokens, profile: &Chosen) -> Result<Reply> {
+    let issued = tokens.token(&profile.name, Want::lasting(MIN_VALID))?;
+    let token = match profile.cargo_auth.unwrap_or(CargoAuth::Bearer) {
         CargoAuth::Bearer => issued.authorization(),
         CargoAuth::Raw => issued.access_token().to_string(),
     };
@@ -160,6 +163,15 @@ fn logout(tokens: &dyn Accounts, name: &str) -> Result<Reply> {
         SecretGone::Deleted | SecretGone::LeftAlone | SecretGone::Keyless => {
             Reply::Ok(Success::Logout)
         }
+    })
+}
+
+/// An agent's client has no store: a secret is stored where the agent runs.
+fn accounts(tokens: &dyn Tokens) -> Result<&dyn Accounts> {
+    tokens.accounts().ok_or_else(|| {
+        Error::usage(
+            "TOKEX_AGENT is set: log in and out on the agent's machine (`tokex login NAME` there)",
+        )
     })
 }
 

@@ -5,8 +5,7 @@
 //! [`NOT_FOUND`] as "no credentials here".
 
 use super::{DEFAULT_USERNAME, clip, json_line, read_input, write, write_secret};
-use crate::broker::{Tokens, Want};
-use crate::config::Profile;
+use crate::broker::{Chosen, Tokens, Want};
 use crate::error::{Error, Result};
 use crate::matching::Target;
 use crate::sensitive::Secret;
@@ -90,11 +89,11 @@ pub fn serve(
     match action {
         Action::Get => {
             let server = server_url(input)?;
-            let (name, profile) = find(tokens, &server)?.ok_or_else(not_found)?;
-            let issued = tokens.token(name, Want::default())?;
+            let profile = find(tokens, &server)?.ok_or_else(not_found)?;
+            let issued = tokens.token(&profile.name, Want::default())?;
             let creds = Credentials {
                 server_url: server,
-                username: username(profile).to_string(),
+                username: username(profile.username.as_deref()).to_string(),
                 secret: issued.token.access_token.clone(),
             };
             Ok(write_secret(out, json_line(&creds)?)?)
@@ -112,7 +111,7 @@ pub fn serve(
                 return Err(Error::usage(NO_SERVER_URL).into());
             }
             match find(tokens, &creds.server_url)? {
-                Some((name, _)) => {
+                Some(Chosen { name, .. }) => {
                     // `docker login` checked the password with the registry; the tokens docker
                     // gets from here on are minted by the profile, so there is nothing to keep.
                     // A note the user may miss costs nothing: the login itself succeeded.
@@ -133,18 +132,17 @@ pub fn serve(
         Action::Erase => {
             let server = server_url(input)?;
             // docker logout erases several spellings of one registry: each must succeed.
-            if let Some((name, _)) = find(tokens, &server)? {
-                tokens.forget(name, None)?;
+            if let Some(profile) = find(tokens, &server)? {
+                tokens.forget(&profile.name, None)?;
             }
             Ok(())
         }
         Action::List => {
             read_input(input, "docker's list request")?;
             let mut map = BTreeMap::new();
-            for profile in tokens.config().profiles.values() {
-                for m in &profile.matches {
-                    map.insert(m.as_str(), username(profile));
-                }
+            let listing = tokens.listing()?;
+            for l in &listing {
+                map.insert(l.pattern.as_str(), username(l.username.as_deref()));
             }
             Ok(write(out, &json_line(&map)?)?)
         }
@@ -186,12 +184,13 @@ fn server_url(input: &mut dyn Read) -> Result<String> {
     Ok(url.to_string())
 }
 
-fn find<'a>(tokens: &'a dyn Tokens, server: &str) -> Result<Option<(&'a str, &'a Profile)>> {
-    tokens.config().select(&Target::parse(server)?)
+fn find(tokens: &dyn Tokens, server: &str) -> Result<Option<Chosen>> {
+    let target = Target::parse(server)?;
+    tokens.choose(None, &|| Ok(target.clone()))
 }
 
-fn username(profile: &Profile) -> &str {
-    profile.username.as_deref().unwrap_or(DEFAULT_USERNAME)
+fn username(configured: Option<&str>) -> &str {
+    configured.unwrap_or(DEFAULT_USERNAME)
 }
 
 #[cfg(test)]

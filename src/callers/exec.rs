@@ -18,7 +18,7 @@ pub fn serve(
     command: &[OsString],
     tokens: &dyn Tokens,
 ) -> Result<()> {
-    let profile = tokens.config().get(name)?;
+    let profile = tokens.named(name)?;
     let vars: Vec<&str> = if !vars.is_empty() {
         vars.iter().map(String::as_str).collect()
     } else if !profile.exec_env.is_empty() {

@@ -1,9 +1,13 @@
 //! A fake broker for the callers' unit tests: a config, one token for every profile, and a
 //! record of what was asked.
 
-use crate::broker::{Accounts, Issued, LoggedIn, LoggedOut, SignIn, Status, Tokens, Want};
+use crate::broker::{
+    Accounts, Chosen, Issued, Listed, LoggedIn, LoggedOut, SignIn, Status, Tokens, Want, choose_in,
+    listing_in,
+};
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::matching::Target;
 use crate::sensitive::Secret;
 use crate::token::Token;
 use std::cell::RefCell;
@@ -34,8 +38,16 @@ impl Fake {
 }
 
 impl Tokens for Fake {
-    fn config(&self) -> &Config {
-        &self.config
+    fn choose(
+        &self,
+        named: Option<&str>,
+        target: &dyn Fn() -> Result<Target>,
+    ) -> Result<Option<Chosen>> {
+        choose_in(&self.config, named, target)
+    }
+
+    fn listing(&self) -> Result<Vec<Listed>> {
+        Ok(listing_in(&self.config))
     }
 
     fn token(&self, name: &str, want: Want) -> Result<Issued> {

@@ -211,10 +211,11 @@ pub fn serve(
     let req = Request::parse(&buf);
     zeroize::Zeroize::zeroize(&mut buf);
     let req = req?;
-    let Some((name, profile)) = tokens.config().choose(profile, || req.target())? else {
+    let Some(profile) = tokens.choose(profile, &|| req.target())? else {
         crate::log::debug(|| format!("git: no profile matches {:?}", req.target().ok()));
         return Ok(());
     };
+    let name = profile.name.as_str();
     match op {
         Op::Get => {
             let issued = tokens.token(name, Want::default())?;

@@ -96,10 +96,7 @@ pub fn serve(
     say: &mut dyn Write,
 ) -> Result<()> {
     let version = api_version(exec_info)?;
-    let profile = tokens.config().get(name)?;
-    let signs_in = profile
-        .oauth2()
-        .is_some_and(|o| o.grant().signs_in() && o.interactive);
+    let signs_in = tokens.named(name)?.signs_in;
     let issued = match tokens.token(name, Want::default()) {
         Err(e) if e.is_not_found() && signs_in && interactive(exec_info) => {
             let how = SignIn {

@@ -55,11 +55,13 @@ pub fn serve(
     notes: &mut dyn Write,
 ) -> Result<()> {
     let target = parse_host(host)?;
-    let chosen = tokens.config().choose(profile, || Ok(target))?;
+    let chosen = tokens
+        .choose(profile, &|| Ok(target.clone()))?
+        .map(|c| c.name);
     match verb {
         Verb::Get => match chosen {
-            Some((name, _)) => {
-                let issued = tokens.token(name, Want::lasting(MIN_VALID))?;
+            Some(name) => {
+                let issued = tokens.token(&name, Want::lasting(MIN_VALID))?;
                 let answer = Answer::Token {
                     token: issued.access_token(),
                 };
@@ -78,7 +80,7 @@ pub fn serve(
                 ));
             }
             match chosen {
-                Some((name, _)) => {
+                Some(name) => {
                     // A note the user may miss costs nothing: the login itself succeeded.
                     let _ = writeln!(
                         notes,
@@ -92,8 +94,8 @@ pub fn serve(
             }
         }
         Verb::Forget => {
-            if let Some((name, _)) = chosen {
-                tokens.forget(name, None)?;
+            if let Some(name) = chosen {
+                tokens.forget(&name, None)?;
             }
             Ok(())
         }

@@ -1,7 +1,7 @@
 //! `tokex login`, `logout` and `cache clear`: what the user is told around the broker's work.
 
 use super::Io;
-use crate::broker::{Accounts, Broker, SecretGone, SignIn, Tokens};
+use crate::broker::{Accounts, Broker, SecretGone, SignIn};
 use crate::callers::write;
 use crate::config::{ClientAuth, Endpoint};
 use crate::error::{Error, Result, ResultExt};

@@ -3,7 +3,7 @@
 //! check is a plain `GET` without credentials.
 
 use super::Io;
-use crate::broker::{Accounts, Broker, CachedState, Role, SecretState, Tokens};
+use crate::broker::{Accounts, Broker, CachedState, Role, SecretState};
 use crate::callers::write;
 use crate::error::{Error, Result};
 use crate::token::rfc3339;

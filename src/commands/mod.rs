@@ -5,6 +5,7 @@ pub mod account;
 pub mod doctor;
 pub mod install;
 pub mod profile;
+pub mod remote;
 pub mod status;
 
 use crate::error::Result;

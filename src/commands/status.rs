@@ -2,7 +2,7 @@
 //! secret lives and its cached token's state. Never a secret.
 
 use super::Io;
-use crate::broker::{Accounts, Broker, CachedState, Role, SecretState, Tokens};
+use crate::broker::{Accounts, Broker, CachedState, Role, SecretState};
 use crate::callers::write;
 use crate::error::Result;
 use crate::token::rfc3339;

@@ -4,8 +4,9 @@
 //! stdin as it was read here, and nothing has been written.
 
 use super::Fast;
-use crate::broker::{Issued, Tokens, Want, quiet_hit};
+use crate::broker::{Chosen, Issued, Listed, Tokens, Want, choose_in, quiet_hit};
 use crate::cache::Cache;
+use crate::matching::Target;
 // Callers' requests are small; what the engine would refuse as too large goes to it whole.
 use crate::callers::{MAX_INPUT, docker, git, kubectl, plain};
 use crate::config::Config;
@@ -21,6 +22,10 @@ pub enum Outcome {
 }
 
 pub fn serve(cmd: &Fast, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Outcome {
+    // An agent's client has no cache of its own: the engine asks the agent.
+    if std::env::var_os("TOKEX_AGENT").is_some_and(|v| !v.is_empty()) {
+        return Outcome::Engine(Vec::new());
+    }
     let config = match Config::default_path().and_then(|p| Config::load(&p)) {
         Ok(c) => c,
         Err(_) => return Outcome::Engine(Vec::new()),
@@ -111,8 +116,16 @@ fn for_the_engine<T>() -> Result<T> {
 }
 
 impl Tokens for CacheOnly {
-    fn config(&self) -> &Config {
-        &self.config
+    fn choose(
+        &self,
+        named: Option<&str>,
+        target: &dyn Fn() -> Result<Target>,
+    ) -> Result<Option<Chosen>> {
+        choose_in(&self.config, named, target)
+    }
+
+    fn listing(&self) -> Result<Vec<Listed>> {
+        for_the_engine()
     }
 
     fn token(&self, name: &str, want: Want) -> Result<Issued> {

@@ -12,6 +12,13 @@ mod hidden;
 #[cfg(unix)]
 pub use hidden::read_hidden_line;
 
+/// The agent's endpoint: a Unix socket, or on Windows a named pipe; the same names on both.
+#[cfg(unix)]
+#[path = "socket.rs"]
+pub mod ipc;
+#[cfg(windows)]
+pub use windows::pipe as ipc;
+
 mod engine;
 pub use engine::{become_engine, sibling_program};
 

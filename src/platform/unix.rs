@@ -201,7 +201,7 @@ pub fn path_hint(dir: &Path) -> String {
     )
 }
 
-fn current_uid() -> u32 {
+pub fn current_uid() -> u32 {
     // SAFETY: getuid has no preconditions and cannot fail.
     unsafe { libc::getuid() }
 }
@@ -300,6 +300,13 @@ pub unsafe fn main_args(
         args.push(std::ffi::OsStr::from_bytes(bytes).to_os_string());
     }
     args
+}
+
+/// A file on the process's stderr that needs no lock of std's (the main thread may hold
+/// `Stderr`'s for as long as it runs): for a daemon's log written from many threads.
+pub fn stderr_file() -> io::Result<File> {
+    use std::os::fd::AsFd;
+    Ok(File::from(io::stderr().as_fd().try_clone_to_owned()?))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! (symlinks need a privilege most users lack).
 
 mod acl;
+pub mod pipe;
 use acl::restrict_to_user;
 pub use acl::{Owner, trust_problem};
 use std::fs::{self, File, Metadata, OpenOptions};
@@ -214,6 +215,13 @@ pub fn spawn_detached(mut cmd: Command) -> io::Result<()> {
 /// unlike the Unix one, it does not yet restore the console mode on Ctrl-C).
 pub fn read_hidden_line(prompt: &str) -> std::io::Result<String> {
     rpassword::prompt_password(prompt)
+}
+
+/// A file on the process's stderr that needs no lock of std's (the main thread may hold
+/// `Stderr`'s for as long as it runs): for a daemon's log written from many threads.
+pub fn stderr_file() -> io::Result<File> {
+    use std::os::windows::io::AsHandle;
+    Ok(File::from(io::stderr().as_handle().try_clone_to_owned()?))
 }
 
 #[cfg(test)]

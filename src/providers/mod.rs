@@ -150,11 +150,20 @@ pub fn revokes(profile: &Profile) -> bool {
     profile.oauth2().is_some()
 }
 
+const CSP_HEADER: &str = "csp-auth-token";
+
+/// A header some provider's token goes in, by its name (an agent's client learns it that way).
+pub fn known_header(name: &str) -> Option<&'static str> {
+    [CSP_HEADER]
+        .into_iter()
+        .find(|h| h.eq_ignore_ascii_case(name))
+}
+
 /// Whether the provider's token goes in its own header rather than `Authorization`: CSP's
 /// APIs want `csp-auth-token`.
 pub fn own_header(profile: &Profile) -> Option<&'static str> {
     match profile.provider {
-        Provider::VmwareCsp(_) => Some("csp-auth-token"),
+        Provider::VmwareCsp(_) => Some(CSP_HEADER),
         Provider::Vcd(_)
         | Provider::Virtana(_)
         | Provider::HuaweiOneaccess(_)

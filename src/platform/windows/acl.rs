@@ -153,6 +153,41 @@ pub(super) fn restrict_to_user(path: &Path) -> io::Result<()> {
     result
 }
 
+/// A security descriptor that admits the current user and SYSTEM alone (the agent's pipe).
+pub(super) struct UserOnly(PSECURITY_DESCRIPTOR);
+
+impl UserOnly {
+    pub(super) fn new() -> io::Result<UserOnly> {
+        let sid = current_user_sid()?;
+        let sddl = wide(format!("D:P(A;;GA;;;{sid})(A;;GA;;;SY)").as_ref());
+        let mut descriptor: PSECURITY_DESCRIPTOR = std::ptr::null_mut();
+        // SAFETY: `sddl` is NUL-terminated; the descriptor the call allocates is freed on drop.
+        let ok = unsafe {
+            ConvertStringSecurityDescriptorToSecurityDescriptorW(
+                sddl.as_ptr(),
+                SDDL_REVISION_1,
+                &mut descriptor,
+                std::ptr::null_mut(),
+            )
+        };
+        if ok == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(UserOnly(descriptor))
+    }
+
+    pub(super) fn as_ptr(&self) -> *mut c_void {
+        self.0
+    }
+}
+
+impl Drop for UserOnly {
+    fn drop(&mut self) {
+        // SAFETY: allocated by ConvertStringSecurityDescriptorToSecurityDescriptorW.
+        unsafe { LocalFree(self.0) };
+    }
+}
+
 /// The current user's SID as text (`S-1-5-21-…`).
 fn current_user_sid() -> io::Result<String> {
     let mut token: HANDLE = std::ptr::null_mut();
