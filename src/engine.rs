@@ -18,12 +18,14 @@ fn main() {
         }
     };
     let result = tokex::app::Setup::from_env().and_then(|setup| {
-        let (stdin, stdout, stderr) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
+        let (stdin, stdout) = (std::io::stdin(), std::io::stdout());
         let mut io = tokex::commands::Io {
             terminal: stdin.is_terminal(),
             stdin: &mut stdin.lock(),
             stdout: &mut stdout.lock(),
-            stderr: &mut stderr.lock(),
+            // Not held locked: other threads (the agent's connections, their warnings and
+            // debug notes) write to stderr while this one runs; it buffers nothing anyway.
+            stderr: &mut std::io::stderr(),
         };
         tokex::app::run(cli, setup, &mut io)
     });

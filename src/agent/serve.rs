@@ -41,6 +41,8 @@ pub fn run(broker: Broker, options: Options, stdout: &mut dyn Write) -> Result<(
         broker.named(name)?;
     }
     let log = Log::open(options.log)?;
+    let notes = log.clone();
+    let broker = broker.noticing(Box::new(move |line| notes.line(line)));
     let endpoint = super::endpoint::bind(options.socket)?;
     let endpoint = Arc::new(endpoint);
     let stopping = Arc::clone(&endpoint);
@@ -304,10 +306,7 @@ struct Log(Arc<Mutex<Box<dyn Write + Send>>>);
 impl Log {
     fn open(path: Option<PathBuf>) -> Result<Log> {
         let out: Box<dyn Write + Send> = match path {
-            None => Box::new(
-                crate::platform::stderr_file()
-                    .map_err(|e| Error::op(format!("the log on stderr: {e}")))?,
-            ),
+            None => Box::new(std::io::stderr()),
             Some(path) => {
                 let file = std::fs::OpenOptions::new()
                     .append(true)
@@ -326,8 +325,10 @@ impl Log {
 
     fn line(&self, text: &str) {
         let now = crate::token::rfc3339(time::OffsetDateTime::now_utc());
+        // One write per line: lines from other threads and the broker's warnings never mix.
+        let line = format!("{now} {text}\n");
         if let Ok(mut out) = self.0.lock() {
-            let _ = writeln!(out, "{now} {text}");
+            let _ = out.write_all(line.as_bytes());
             let _ = out.flush();
         }
     }

@@ -130,6 +130,12 @@ impl Broker {
         self
     }
 
+    /// Sends warnings elsewhere (the agent's log).
+    pub fn noticing(mut self, notice: Notice) -> Broker {
+        self.notice = notice;
+        self
+    }
+
     /// `tokex __refresh-ahead NAME`, the detached process a hit starts.
     pub fn refresh_in_background(&self, name: &str) -> Result<()> {
         ahead::run(self, name)

@@ -302,13 +302,6 @@ pub unsafe fn main_args(
     args
 }
 
-/// A file on the process's stderr that needs no lock of std's (the main thread may hold
-/// `Stderr`'s for as long as it runs): for a daemon's log written from many threads.
-pub fn stderr_file() -> io::Result<File> {
-    use std::os::fd::AsFd;
-    Ok(File::from(io::stderr().as_fd().try_clone_to_owned()?))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

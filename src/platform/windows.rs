@@ -217,13 +217,6 @@ pub fn read_hidden_line(prompt: &str) -> std::io::Result<String> {
     rpassword::prompt_password(prompt)
 }
 
-/// A file on the process's stderr that needs no lock of std's (the main thread may hold
-/// `Stderr`'s for as long as it runs): for a daemon's log written from many threads.
-pub fn stderr_file() -> io::Result<File> {
-    use std::os::windows::io::AsHandle;
-    Ok(File::from(io::stderr().as_handle().try_clone_to_owned()?))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

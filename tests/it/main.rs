@@ -11,6 +11,8 @@ mod support;
 #[path = "../wine/mod.rs"]
 mod wine;
 
+mod agent;
+mod agent_ssh;
 mod architecture;
 mod bad_input;
 mod bazel;
