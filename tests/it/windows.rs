@@ -316,3 +316,73 @@ fn bad_input_on_windows_is_one_line_and_nothing_is_stored() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
 }
+
+/// `tokex agent` on Windows: a named pipe; a client with no config of its own (TOKEX_CONFIG
+/// names nothing) gets the token through it, and fails in one line once the agent is gone.
+#[test]
+fn the_agent_serves_a_named_pipe_to_a_client_with_no_config() {
+    let idp = Issuer::new();
+    let m = oauth2_machine(&idp, &["--match", "https://git.example.test/"]);
+    let out = m.run("tokex.exe", &["login", "win", "--stdin"], "client-secret\n");
+    assert!(out.status.success(), "login: {}", stderr(&out));
+    let pipe = format!(r"\\.\pipe\tokex-test-{}", std::process::id());
+    let log = format!(r"{}\agent.log", m.local_appdata_windows());
+    let mut agent = m.spawn("tokex.exe", &["agent", "--socket", &pipe, "--log", &log]);
+    let said = agent.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(said), &mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .unwrap_or_default();
+    // Quoted for sh (Git Bash, MSYS2, WSL's interop), where a backslash is special.
+    let quoted = shlex::try_quote(&pipe).unwrap();
+    assert_eq!(line, format!("TOKEX_AGENT={quoted}; export TOKEX_AGENT;\n"));
+    let client = [
+        ("TOKEX_AGENT", pipe.as_str()),
+        ("TOKEX_CONFIG", r"C:\nowhere\config.toml"),
+    ];
+    let out = m.run_with("tokex.exe", &["token", "win"], "", &client);
+    assert!(out.status.success(), "through the pipe: {}", stderr(&out));
+    let token = stdout(&out);
+    assert!(token.starts_with("tok-"), "{token}");
+    let out = m.run_with(
+        "tokex.exe",
+        &["git", "get"],
+        "protocol=https\nhost=git.example.test\n\n",
+        &client,
+    );
+    assert!(
+        stdout(&out).contains(&format!("password={}", token.trim())),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    // tokex.exe runs the engine as a child process: end that one, as Task Manager would.
+    let out = m.run(
+        r"C:\windows\system32\taskkill.exe",
+        &["/F", "/IM", "tokex-engine.exe"],
+        "",
+    );
+    assert!(out.status.success(), "taskkill: {}", stderr(&out));
+    let _ = agent.kill();
+    let _ = agent.wait();
+    let log = std::fs::read_to_string(m.local_appdata().join("agent.log")).unwrap();
+    assert!(
+        log.contains("caller=token op=token profile=win ok"),
+        "{log}"
+    );
+    assert!(log.contains("caller=git op=token profile=win ok"), "{log}");
+    let out = m.run_with("tokex.exe", &["token", "win"], "", &client);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "the tokex agent at {pipe} (TOKEX_AGENT) is not answering"
+        )),
+        "{}",
+        stderr(&out)
+    );
+}
