@@ -126,7 +126,7 @@ impl Sshd {
             ),
         )
         .unwrap();
-        let child = Command::new(SSHD)
+        let mut child = Command::new(SSHD)
             .arg("-D")
             .arg("-e")
             .arg("-f")
@@ -142,6 +142,8 @@ impl Sshd {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("sshd never listened on {port}");
     }
 
