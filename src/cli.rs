@@ -195,7 +195,7 @@ pub enum Command {
     },
     /// Serve this user's tokens over a local socket to shells, SSH hosts and containers (never a secret)
     #[command(
-        after_help = "Examples:\n  eval \"$(tokex agent 2>>~/.tokex-agent.log &)\"   # prints TOKEX_AGENT=PATH; export TOKEX_AGENT;\n  tokex agent --allow acme-git --socket ~/.tokex/acme.sock   # a scoped agent, to forward\n  ssh -R /tmp/tokex-$USER.sock:$HOME/.tokex/acme.sock build-host\nClients (every entry point) use the agent when TOKEX_AGENT names its socket, with no config of their own. Without --allow it serves every profile, to this user only; with --allow, only those profiles, to any local user who can reach the socket. One log line per request (time, peer uid and pid, caller, profile, outcome)."
+        after_help = "Examples:\n  eval \"$(tokex agent --log ~/.tokex-agent.log &)\"   # sets TOKEX_AGENT in this shell\n  tokex agent --allow acme-git --socket ~/.tokex/acme.sock   # a scoped agent, to forward\n  ssh -R /tmp/tokex-$USER.sock:$HOME/.tokex/acme.sock build-host\nClients (every entry point) use the agent when TOKEX_AGENT names its socket, with no config of their own. Without --allow it serves every profile, to this user only; with --allow, only those profiles, to any local user who can reach the socket. One log line per request (time, peer uid and pid, caller, profile, outcome)."
     )]
     Agent {
         /// Listen here (default: $XDG_RUNTIME_DIR/tokex/agent.sock, else a private temporary directory; on Windows the named pipe \\.\pipe\tokex-USER)

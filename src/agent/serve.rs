@@ -59,6 +59,7 @@ pub fn run(broker: Broker, options: Options, stdout: &mut dyn Write) -> Result<(
     writeln!(stdout, "TOKEX_AGENT={quoted}; export TOKEX_AGENT;")
         .and_then(|()| stdout.flush())
         .map_err(|e| Error::op(format!("writing to stdout: {e}")))?;
+    crate::platform::release_stdout().map_err(|e| Error::op(format!("stdout: {e}")))?;
     let scope = match options.allow.is_empty() {
         true => "all profiles, to this user only".to_string(),
         false => format!("{} to any local user", options.allow.join(", ")),

@@ -302,6 +302,18 @@ pub unsafe fn main_args(
     args
 }
 
+/// Points stdout at /dev/null: a daemon that said what it had to lets `$(…)` around it end
+/// (`eval "$(tokex agent &)"`), as ssh-agent does by forking.
+pub fn release_stdout() -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let null = OpenOptions::new().write(true).open("/dev/null")?;
+    // SAFETY: both descriptors are open; dup2 replaces fd 1 atomically.
+    if unsafe { libc::dup2(null.as_raw_fd(), 1) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

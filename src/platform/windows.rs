@@ -217,6 +217,11 @@ pub fn read_hidden_line(prompt: &str) -> std::io::Result<String> {
     rpassword::prompt_password(prompt)
 }
 
+/// Nothing to release: no shell on Windows waits for a pipe a background process inherited.
+pub fn release_stdout() -> io::Result<()> {
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -540,3 +540,45 @@ fn a_socket_where_others_could_replace_it_is_refused() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// Stops every process whose command line names `socket` (an agent the test did not spawn).
+fn kill_agents_at(socket: &Path) {
+    let needle = socket.to_str().unwrap();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        if String::from_utf8_lossy(&cmdline).contains(needle) {
+            // SAFETY: a pid read from /proc; at worst it is gone already.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+        }
+    }
+}
+
+#[test]
+fn eval_of_a_backgrounded_agent_returns_and_sets_tokex_agent_in_the_shell() {
+    let issuer = Issuer::new();
+    let env = two_profiles(&issuer);
+    let socket = env.dir.path().join("eval.sock");
+    // As a user types it; the token comes through the agent (the local config is gone).
+    let script = format!(
+        "eval \"$(tokex agent --socket {} --log {} 2>/dev/null &)\"; echo \"$TOKEX_AGENT\"; TOKEX_CONFIG=/nonexistent/config.toml tokex token a",
+        socket.display(),
+        env.dir.path().join("eval.log").display(),
+    );
+    let mut c = env.tool("sh", &["-c", &script]);
+    let dir = Path::new(env!("CARGO_BIN_EXE_tokex")).parent().unwrap();
+    let path = format!("{}:{}", dir.display(), std::env::var("PATH").unwrap());
+    c.env("PATH", path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let out = wait_bounded(c.spawn().unwrap(), 30);
+    kill_agents_at(&socket);
+    assert_eq!(
+        stdout(&out),
+        format!("{}\ntok-1\n", socket.display()),
+        "{}",
+        stderr(&out)
+    );
+}
