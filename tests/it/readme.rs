@@ -38,6 +38,8 @@ pub fn readme_commands() -> Vec<String> {
                 .split(" >")
                 .next()
                 .unwrap()
+                .trim()
+                .trim_end_matches('&')
                 .trim();
             if piece.starts_with("tokex ") {
                 out.push(piece.trim_end_matches('"').to_string());
