@@ -582,3 +582,55 @@ fn eval_of_a_backgrounded_agent_returns_and_sets_tokex_agent_in_the_shell() {
         stderr(&out)
     );
 }
+
+#[test]
+fn every_other_entry_point_asks_the_agent_too() {
+    let issuer = Issuer::new();
+    let env = two_profiles(&issuer);
+    let agent = Agent::start(&env, &[]);
+    let client = agent.client();
+    let kube = client.ok(&["kubectl", "a"]);
+    assert!(kube.contains(r#""token":"tok-1""#), "{kube}");
+    let exec = client.ok(&["exec", "a", "--", "sh", "-c", "printf %s \"$TOKEX_TOKEN\""]);
+    assert_eq!(exec, "tok-1");
+    let ran = |args: &[&str], stdin: &str| {
+        let out = client.run(args, stdin);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    assert!(ran(&["external"], r#"{"profile":"a"}"#).contains(r#""token":"tok-1""#));
+    assert_eq!(
+        ran(&["terraform", "get", "a.example.com"], ""),
+        "{\"token\":\"tok-1\"}\n"
+    );
+    let bazel = ran(
+        &["bazel", "get"],
+        r#"{"uri":"https://a.example.com/cache/x"}"#,
+    );
+    assert!(
+        bazel.contains(r#""Authorization":["Bearer tok-1"]"#),
+        "{bazel}"
+    );
+    let cargo = ran(
+        &["cargo", "--cargo-plugin"],
+        "{\"v\":1,\"registry\":{\"index-url\":\"sparse+https://b.example.com/index/\"},\"kind\":\"get\",\"operation\":\"read\"}\n",
+    );
+    assert!(cargo.contains(r#""token":"Bearer tok-2""#), "{cargo}");
+    // cargo's login stores a secret: that is the agent's machine's business.
+    let login = ran(
+        &["cargo", "--cargo-plugin"],
+        "{\"v\":1,\"registry\":{\"index-url\":\"sparse+https://b.example.com/index/\"},\"kind\":\"login\",\"token\":\"x\"}\n",
+    );
+    assert!(
+        login.contains("log in and out on the agent's machine"),
+        "{login}"
+    );
+    assert_eq!(issuer.issued().len(), 2, "a and b, once each");
+    let log = agent.log();
+    for caller in ["kubectl", "exec", "external", "terraform", "bazel", "cargo"] {
+        assert!(
+            log.contains(&format!("caller={caller} ")),
+            "{caller}: {log}"
+        );
+    }
+}
