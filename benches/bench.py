@@ -127,6 +127,12 @@ def main():
     git_get = b"protocol=https\nhost=git.bench.test\n\n"
 
     run([tokex, "token", "bench"], env)
+    # An agent over the same profiles and cache; its clients have no config of their own.
+    sock = os.path.join(tmp, "agent.sock")
+    agent = subprocess.Popen([tokex, "agent", "--socket", sock, "--log", os.path.join(tmp, "agent.log")],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert agent.stdout.readline().decode().startswith("TOKEX_AGENT="), "the agent did not start"
+    agent_env = dict(env, TOKEX_AGENT=sock, TOKEX_CONFIG=os.path.join(tmp, "nowhere.toml"))
     before = dict(Fake.counts)
     git = ["git", "credential-store", f"--file={store}", "get"]
     hit_cases = [
@@ -136,6 +142,7 @@ def main():
         ("`docker-credential-tokex get`",
          [os.path.join(bin_dir, "docker-credential-tokex"), "get"], env, b"registry.bench.test"),
         ("`tokex kubectl NAME` (exec plugin)", [tokex, "kubectl", "bench"], kube_env, b""),
+        ("`tokex token NAME` through `tokex agent`", [tokex, "token", "bench"], agent_env, b""),
         ("`git credential-store get` (baseline)", git, env, git_get),
     ]
     if args.static:
@@ -220,6 +227,8 @@ Refreshing ahead, {len(loop)} callers over three {args.lifetime} s lifetimes: **
     if args.out:
         with open(args.out, "w") as f:
             f.write("# Benchmarks\n\n" + report)
+    agent.terminate()
+    agent.wait(timeout=10)
     server.shutdown()
     ok = upstream == 1 and not failed and len(fan_tokens) == 1 and exchanges in (len(seen), len(seen) + 1)
     if not args.smoke:
