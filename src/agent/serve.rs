@@ -326,8 +326,9 @@ impl Log {
 
     fn line(&self, text: &str) {
         let now = crate::token::rfc3339(time::OffsetDateTime::now_utc());
-        // One write per line: lines from other threads and the broker's warnings never mix.
-        let line = format!("{now} {text}\n");
+        // Names and URLs in it come from peers: one line, nothing a terminal would act on. One
+        // write per line, so lines from other threads and the broker's warnings never mix.
+        let line = format!("{now} {}\n", printable(text, crate::printable::URL));
         if let Ok(mut out) = self.0.lock() {
             let _ = out.write_all(line.as_bytes());
             let _ = out.flush();

@@ -634,3 +634,44 @@ fn every_other_entry_point_asks_the_agent_too() {
         );
     }
 }
+
+#[test]
+fn what_a_peer_sends_cannot_forge_a_line_of_the_log() {
+    let issuer = Issuer::new();
+    let env = two_profiles(&issuer);
+    let agent = Agent::start(&env, &["--allow", "a"]);
+    let mut conn = UnixStream::connect(&agent.socket).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let frame = |conn: &mut UnixStream, body: &str| {
+        conn.write_all(&(body.len() as u32).to_be_bytes()).unwrap();
+        conn.write_all(body.as_bytes()).unwrap();
+        let mut len = [0u8; 4];
+        conn.read_exact(&mut len).unwrap();
+        let mut reply = vec![0u8; u32::from_be_bytes(len) as usize];
+        conn.read_exact(&mut reply).unwrap();
+        String::from_utf8(reply).unwrap()
+    };
+    let forged = "x\\n2026-01-01T00:00:00Z uid=0 pid=1 caller=git op=token profile=a ok\\u001b[2J";
+    frame(
+        &mut conn,
+        &format!(r#"{{"op":"hello","version":1,"caller":"{forged}"}}"#),
+    );
+    let reply = frame(
+        &mut conn,
+        &format!(r#"{{"op":"token","profile":"{forged}","min_valid":60,"refresh":false}}"#),
+    );
+    assert!(reply.contains("does not serve profile"), "{reply}");
+    drop(conn);
+    let log = agent.log();
+    assert!(!log.contains('\u{1b}'), "{log:?}");
+    assert!(
+        !log.lines().any(|l| l.starts_with("2026-01-01T00:00:00Z")),
+        "{log}"
+    );
+    assert_eq!(
+        log.lines().count(),
+        2,
+        "listening, and the one refusal: {log}"
+    );
+}
