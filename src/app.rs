@@ -221,7 +221,19 @@ fn serve(command: Command, tokens: Result<Box<dyn Tokens>>, io: &mut Io) -> Resu
             min_valid,
             command,
         } => exec::serve(&name, &vars, min_valid, &command, tokens),
-        other => Err(Error::op(format!("{other:?} is not a caller's command"))),
+        // `run` sends only the callers' commands here; the compiler lists the rest.
+        Command::Profile(_)
+        | Command::Login { .. }
+        | Command::Logout { .. }
+        | Command::Status { .. }
+        | Command::Doctor { .. }
+        | Command::Completions { .. }
+        | Command::InstallHelpers { .. }
+        | Command::Agent { .. }
+        | Command::Cache(_)
+        | Command::Demo
+        | Command::RefreshAhead { .. }
+        | Command::Docker { .. } => Err(Error::op("not a caller's command")),
     }
 }
 

@@ -152,9 +152,17 @@ pub fn receive<T: serde::de::DeserializeOwned>(input: &mut dyn Read) -> Result<R
     }
     let mut body = Zeroizing::new(vec![0u8; len]);
     input.read_exact(&mut body).map_err(|e| io_error(&e))?;
+    // serde's own text may quote a value it rejected (a token in a misplaced field): only
+    // what kind of error, and where, is said.
     serde_json::from_slice(&body)
         .map(Received::Message)
-        .map_err(|e| Error::usage(format!("a message that is not tokex's protocol ({e})")))
+        .map_err(|e| {
+            Error::usage(format!(
+                "a message that is not tokex's protocol ({:?} error at byte {} of {len})",
+                e.classify(),
+                e.column()
+            ))
+        })
 }
 
 fn io_error(e: &std::io::Error) -> Error {
@@ -226,6 +234,16 @@ mod tests {
         )
         .unwrap();
         assert!(receive::<Request>(&mut &unknown[..]).is_err());
+        // A value serde rejects is not quoted back: it may be a token.
+        let mut misplaced = Vec::new();
+        send(
+            &mut misplaced,
+            &serde_json::json!({"op": "token", "profile": "p", "min_valid": "tok-SECRET", "refresh": false}),
+        )
+        .unwrap();
+        let e = receive::<Request>(&mut &misplaced[..]).err().unwrap();
+        assert!(!e.message().contains("tok-SECRET"), "{e}");
+        assert!(e.message().contains("Data error at byte"), "{e}");
         let mut extra = Vec::new();
         send(
             &mut extra,

@@ -110,25 +110,6 @@ impl Drop for Agent {
     }
 }
 
-/// `git credential fill` for `url`, with tokex as git's only helper.
-pub fn git_fill(env: &Env, url: &str) -> std::process::Output {
-    let mut c = env.tool(
-        "git",
-        &[
-            "-c",
-            "credential.helper=",
-            "-c",
-            "credential.helper=tokex",
-            "credential",
-            "fill",
-        ],
-    );
-    c.env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null");
-    env.run_tool(c, format!("url={url}\n\n"))
-}
-
 fn docker_get(env: &Env, server: &str) -> std::process::Output {
     let helper = env.bin().join("docker-credential-tokex");
     env.run_tool(env.tool(helper.to_str().unwrap(), &["get"]), server)

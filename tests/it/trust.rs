@@ -135,25 +135,6 @@ fn a_config_another_user_owns_is_refused() {
     assert_eq!(issuer.received(), 0);
 }
 
-/// `git credential fill` for `url`, with tokex as git's only helper.
-fn git_fill(env: &Env, url: &str) -> Output {
-    let mut c = env.tool(
-        "git",
-        &[
-            "-c",
-            "credential.helper=",
-            "-c",
-            "credential.helper=tokex",
-            "credential",
-            "fill",
-        ],
-    );
-    c.env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null");
-    env.run_tool(c, format!("url={url}\n\n"))
-}
-
 #[test]
 fn git_gets_a_token_for_https_only_unless_a_loopback_entry_names_http() {
     let issuer = Issuer::new();

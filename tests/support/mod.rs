@@ -188,6 +188,25 @@ impl Env {
     }
 }
 
+/// `git credential fill` for `url`, with tokex as git's only helper.
+pub fn git_fill(env: &Env, url: &str) -> Output {
+    let mut c = env.tool(
+        "git",
+        &[
+            "-c",
+            "credential.helper=",
+            "-c",
+            "credential.helper=tokex",
+            "credential",
+            "fill",
+        ],
+    );
+    c.env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null");
+    env.run_tool(c, format!("url={url}\n\n"))
+}
+
 pub fn wait_bounded(mut child: Child, secs: u64) -> Output {
     let start = std::time::Instant::now();
     loop {

@@ -106,60 +106,40 @@ pub fn trust_problem(file: &File, owner: Owner) -> io::Result<Option<String>> {
 /// the current user and SYSTEM only, inherited by everything created inside.
 pub(super) fn restrict_to_user(path: &Path) -> io::Result<()> {
     let sid = current_user_sid()?;
-    let sddl = wide(format!("D:P(A;OICI;FA;;;{sid})(A;OICI;FA;;;SY)").as_ref());
-    let mut descriptor: PSECURITY_DESCRIPTOR = std::ptr::null_mut();
-    // SAFETY: `sddl` is a NUL-terminated UTF-16 string; on success the descriptor is allocated
-    // by the call and freed below with LocalFree.
-    let ok = unsafe {
-        ConvertStringSecurityDescriptorToSecurityDescriptorW(
-            sddl.as_ptr(),
-            SDDL_REVISION_1,
-            &mut descriptor,
-            std::ptr::null_mut(),
-        )
-    };
-    if ok == 0 {
+    let descriptor = Descriptor::from_sddl(&format!("D:P(A;OICI;FA;;;{sid})(A;OICI;FA;;;SY)"))?;
+    let (mut present, mut defaulted) = (0, 0);
+    let mut dacl: *mut ACL = std::ptr::null_mut();
+    // SAFETY: `descriptor` is valid; the DACL pointer points into it and lives as long.
+    if unsafe { GetSecurityDescriptorDacl(descriptor.0, &mut present, &mut dacl, &mut defaulted) }
+        == 0
+    {
         return Err(io::Error::last_os_error());
     }
-    let result = (|| {
-        let (mut present, mut defaulted) = (0, 0);
-        let mut dacl: *mut ACL = std::ptr::null_mut();
-        // SAFETY: `descriptor` is the valid descriptor made above; the DACL pointer points into it.
-        if unsafe { GetSecurityDescriptorDacl(descriptor, &mut present, &mut dacl, &mut defaulted) }
-            == 0
-        {
-            return Err(io::Error::last_os_error());
-        }
-        let name = wide(path.as_os_str());
-        // SAFETY: `name` is NUL-terminated; `dacl` stays valid while `descriptor` lives.
-        let status = unsafe {
-            SetNamedSecurityInfoW(
-                name.as_ptr(),
-                SE_FILE_OBJECT,
-                DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                dacl,
-                std::ptr::null(),
-            )
-        };
-        if status != ERROR_SUCCESS {
-            return Err(io::Error::from_raw_os_error(status as i32));
-        }
-        Ok(())
-    })();
-    // SAFETY: allocated by ConvertStringSecurityDescriptorToSecurityDescriptorW.
-    unsafe { LocalFree(descriptor) };
-    result
+    let name = wide(path.as_os_str());
+    // SAFETY: `name` is NUL-terminated; `dacl` stays valid while `descriptor` lives.
+    let status = unsafe {
+        SetNamedSecurityInfoW(
+            name.as_ptr(),
+            SE_FILE_OBJECT,
+            DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            dacl,
+            std::ptr::null(),
+        )
+    };
+    if status != ERROR_SUCCESS {
+        return Err(io::Error::from_raw_os_error(status as i32));
+    }
+    Ok(())
 }
 
-/// A security descriptor that admits the current user and SYSTEM alone (the agent's pipe).
-pub(super) struct UserOnly(PSECURITY_DESCRIPTOR);
+/// A security descriptor made from SDDL text, freed when dropped.
+pub(super) struct Descriptor(PSECURITY_DESCRIPTOR);
 
-impl UserOnly {
-    pub(super) fn new() -> io::Result<UserOnly> {
-        let sid = current_user_sid()?;
-        let sddl = wide(format!("D:P(A;;GA;;;{sid})(A;;GA;;;SY)").as_ref());
+impl Descriptor {
+    fn from_sddl(sddl: &str) -> io::Result<Descriptor> {
+        let sddl = wide(sddl.as_ref());
         let mut descriptor: PSECURITY_DESCRIPTOR = std::ptr::null_mut();
         // SAFETY: `sddl` is NUL-terminated; the descriptor the call allocates is freed on drop.
         let ok = unsafe {
@@ -173,7 +153,13 @@ impl UserOnly {
         if ok == 0 {
             return Err(io::Error::last_os_error());
         }
-        Ok(UserOnly(descriptor))
+        Ok(Descriptor(descriptor))
+    }
+
+    /// One that admits the current user and SYSTEM alone, to everything (the agent's pipe).
+    pub(super) fn user_only() -> io::Result<Descriptor> {
+        let sid = current_user_sid()?;
+        Descriptor::from_sddl(&format!("D:P(A;;GA;;;{sid})(A;;GA;;;SY)"))
     }
 
     pub(super) fn as_ptr(&self) -> *mut c_void {
@@ -181,7 +167,7 @@ impl UserOnly {
     }
 }
 
-impl Drop for UserOnly {
+impl Drop for Descriptor {
     fn drop(&mut self) {
         // SAFETY: allocated by ConvertStringSecurityDescriptorToSecurityDescriptorW.
         unsafe { LocalFree(self.0) };

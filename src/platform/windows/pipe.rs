@@ -181,7 +181,7 @@ impl Endpoint {
 }
 
 fn instance(name: &[u16], first: bool) -> io::Result<OwnedHandle> {
-    let descriptor = super::acl::UserOnly::new()?;
+    let descriptor = super::acl::Descriptor::user_only()?;
     let attributes = SECURITY_ATTRIBUTES {
         nLength: std::mem::size_of::<SECURITY_ATTRIBUTES>() as u32,
         lpSecurityDescriptor: descriptor.as_ptr(),
