@@ -3,7 +3,10 @@
 
 use crate::broker::{Broker, Notice, SignIn, StoreFor, Tokens, Want};
 use crate::cache::Cache;
-use crate::callers::{bazel, cargo, docker, exec, external, git, kubectl, plain, terraform};
+use crate::callers::{
+    bazel, cargo, docker, exec, external, git, goauth, google, keyring, kubectl, kubelet, plain,
+    terraform,
+};
 use crate::cli::{CacheCmd, Cli, Command, ProfileCmd};
 use crate::commands::{self, Io, account, doctor, install, status};
 use crate::config::Config;
@@ -54,6 +57,15 @@ pub fn run(cli: Cli, setup: Setup, io: &mut Io) -> Result<()> {
                 return match cli.command {
                     Command::Status { name } => commands::remote::status(&remote?, name, io),
                     Command::Doctor { name } => commands::remote::doctor(remote, name, io),
+                    Command::Setup {
+                        tool,
+                        profile,
+                        dry_run,
+                        force,
+                    } => {
+                        let how = commands::setup::How { dry_run, force };
+                        commands::setup::run(tool, &profile, how, &remote?, io)
+                    }
                     command => serve(command, remote.map(|r| Box::new(r) as _), io),
                 };
             }
@@ -111,7 +123,21 @@ pub fn run(cli: Cli, setup: Setup, io: &mut Io) -> Result<()> {
         Command::Cache(CacheCmd::Clear { name }) => {
             account::cache_clear(&setup.broker()?, name.as_deref())
         }
-        Command::InstallHelpers { dir } => install::helpers(dir, io),
+        Command::InstallHelpers { dir, keyring } => install::helpers(dir, keyring, io),
+        Command::Setup {
+            tool,
+            profile,
+            dry_run,
+            force,
+        } => {
+            let how = commands::setup::How { dry_run, force };
+            commands::setup::run(tool, &profile, how, &setup.broker()?, io)
+        }
+        Command::GoogleExec { .. } => {
+            // Google's libraries read stderr with stdout: warnings must not land there.
+            let quiet = setup.broker().map(|b| b.noticing(Box::new(|_| {})));
+            serve(cli.command, quiet.map(|b| Box::new(b) as _), io)
+        }
         Command::Demo => crate::demo::run(),
         Command::Agent { socket, allow, log } => {
             let options = crate::agent::Options { socket, allow, log };
@@ -147,6 +173,11 @@ fn route(command: &Command) -> Route {
         Command::Bazel { .. } => Route::Agent("bazel"),
         Command::External => Route::Agent("external"),
         Command::Exec { .. } => Route::Agent("exec"),
+        Command::Keyring { .. } => Route::Agent("keyring"),
+        Command::Kubelet => Route::Agent("kubelet"),
+        Command::Goauth { .. } => Route::Agent("goauth"),
+        Command::GoogleExec { .. } => Route::Agent("google-exec"),
+        Command::Setup { .. } => Route::Agent("setup"),
         Command::Status { .. } => Route::Agent("status"),
         Command::Doctor { .. } => Route::Agent("doctor"),
         Command::Login { .. } => Route::Refused("login"),
@@ -169,6 +200,19 @@ fn serve(command: Command, tokens: Result<Box<dyn Tokens>>, io: &mut Io) -> Resu
             .map_err(docker::Failure::from)
             .and_then(|t| docker::serve(action, &*t, io.stdin, io.stdout, io.stderr));
         return docker::report(served, io.stdout);
+    }
+    if let Command::GoogleExec { name } = command {
+        // Its failures, too, are a JSON answer on stdout.
+        let token_type = std::env::var(google::TOKEN_TYPE_ENV).ok();
+        let output_file = std::env::var_os(google::OUTPUT_FILE_ENV).map(PathBuf::from);
+        let asked = google::Asked {
+            token_type: token_type.as_deref(),
+            output_file: output_file.as_deref(),
+        };
+        return match tokens {
+            Ok(t) => google::serve(&name, &asked, Ok(&*t), io.stdout),
+            Err(e) => google::serve(&name, &asked, Err(e), io.stdout),
+        };
     }
     let tokens = tokens?;
     let tokens = &*tokens;
@@ -215,6 +259,24 @@ fn serve(command: Command, tokens: Result<Box<dyn Tokens>>, io: &mut Io) -> Resu
         }
         Command::Bazel { command } => bazel::serve(command, tokens, io.stdin, io.stdout),
         Command::External => external::serve(tokens, io.stdin, io.stdout),
+        Command::Keyring {
+            operation,
+            service,
+            username,
+            mode,
+            output,
+        } => {
+            let request = keyring::Request {
+                op: operation,
+                service: &service,
+                username: username.as_deref(),
+                mode,
+                output,
+            };
+            keyring::serve(request, tokens, io.stdout)
+        }
+        Command::Kubelet => kubelet::serve(tokens, io.stdin, io.stdout),
+        Command::Goauth { words } => goauth::serve(&words, tokens, io.stdin, io.stdout),
         Command::Exec {
             name,
             vars,
@@ -233,6 +295,8 @@ fn serve(command: Command, tokens: Result<Box<dyn Tokens>>, io: &mut Io) -> Resu
         | Command::Cache(_)
         | Command::Demo
         | Command::RefreshAhead { .. }
+        | Command::Setup { .. }
+        | Command::GoogleExec { .. }
         | Command::Docker { .. } => Err(Error::op("not a caller's command")),
     }
 }

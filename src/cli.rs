@@ -184,14 +184,77 @@ pub enum Command {
         after_help = "Example:\n  data \"external\" \"vcd\" {\n    program = [\"tokex\", \"external\"]\n    query   = { profile = \"acme-vcd\" }\n  }\n  # data.external.vcd.result.token, .token_type, .expires_at"
     )]
     External,
-    /// Link each tool's entry point (git-credential-tokex, docker-credential-tokex, cargo-credential-tokex, bazel-credential-tokex, terraform-credentials-tokex) to this binary
+    /// pip's and uv's keyring provider (run as `keyring`, made by `tokex install-helpers --keyring`)
     #[command(
-        after_help = "Examples:\n  tokex install-helpers\n  tokex install-helpers --dir /usr/local/bin\ngit, docker, cargo and bazel find their helpers on PATH (default directory ~/.local/bin); terraform only in ~/.terraform.d/plugins."
+        after_help = "Example: pip install --keyring-provider subprocess --index-url https://__token__@pkgs.example.com/simple/ app\n  uv: UV_KEYRING_PROVIDER=subprocess, an index URL with a user name (or authenticate = \"always\")\nThe profile whose `match` fits SERVICE answers; none: no output, exit 1. set and del are refused: tokex stores nothing given here."
+    )]
+    Keyring {
+        /// get (set and del are refused)
+        #[arg(value_parser = crate::callers::keyring::Op::parse)]
+        operation: crate::callers::keyring::Op,
+        /// The index URL, or its host[:port] (sent by pip and uv)
+        service: String,
+        /// The user name, when the index URL has one
+        username: Option<String>,
+        /// password: the token alone; creds: the user name, then the token
+        #[arg(long, value_enum, default_value = "password")]
+        mode: crate::callers::keyring::Mode,
+        /// plain: one value per line; json: an object
+        #[arg(long, value_enum, default_value = "plain")]
+        output: crate::callers::keyring::Output,
+    },
+    /// Kubernetes kubelet image credential provider (also run as kubelet-credential-tokex)
+    #[command(
+        after_help = "Example: kubelet --image-credential-provider-config=/etc/kubernetes/credential-providers.yaml --image-credential-provider-bin-dir=/usr/local/lib/kubelet\nstdin: a CredentialProviderRequest; stdout: a CredentialProviderResponse for the image's registry (an empty auth when no profile matches)."
+    )]
+    Kubelet,
+    /// Go's GOAUTH command: credentials for private module fetches (Go 1.24+)
+    #[command(
+        after_help = "Example: go env -w GOAUTH='tokex goauth acme-mods'\ngo runs it once before its first fetch (each profile's https match prefixes and its header, valid for 10 minutes or more), and again with the URL and the response head on stdin after a 4xx: on a 401 or 403 the profile's cached token is dropped and a fresh one printed."
+    )]
+    Goauth {
+        /// The profiles, then the URL go adds after a 4xx
+        #[arg(required = true, value_name = "PROFILE... [URL]", add = complete::profiles())]
+        words: Vec<String>,
+    },
+    /// Google executable-sourced credentials: an OIDC profile's token for workload or workforce identity federation
+    #[command(
+        after_help = "Example (credential configuration): \"credential_source\": {\"executable\": {\"command\": \"/usr/bin/tokex google-exec corp-oidc\", \"timeout_millis\": 10000}}\nPrints AIP-4117's JSON (success, or failure with exit 1) and nothing on stderr; writes it to $GOOGLE_EXTERNAL_ACCOUNT_OUTPUT_FILE too (0600) when set. The libraries run executables only with GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES=1."
+    )]
+    GoogleExec {
+        /// The profile (its name in the config; `tokex profile list` shows them)
+        #[arg(add = complete::profiles())]
+        name: String,
+    },
+    /// Point a tool at tokex for a profile's matches (git, docker, kubectl, pnpm, uv, pip, go)
+    #[command(
+        after_help = "Examples:\n  tokex setup git acme-git\n  tokex setup docker acme-registry --dry-run\n  tokex setup pnpm acme-npm\nRunning it again changes nothing. A setting that names another helper is left alone, with a message and exit 2, unless --force."
+    )]
+    Setup {
+        /// The tool to set up
+        #[arg(value_enum)]
+        tool: Tool,
+        /// The profile whose `match` entries the tool should ask tokex for
+        #[arg(add = complete::profiles())]
+        profile: String,
+        /// Print what would change, and change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Replace settings that name another helper
+        #[arg(long)]
+        force: bool,
+    },
+    /// Link each tool's entry point (git-credential-tokex, docker-credential-tokex, cargo-credential-tokex, bazel-credential-tokex, kubelet-credential-tokex, terraform-credentials-tokex; keyring on request) to this binary
+    #[command(
+        after_help = "Examples:\n  tokex install-helpers\n  tokex install-helpers --keyring\n  tokex install-helpers --dir /usr/local/bin\ngit, docker, cargo, bazel, pip and uv find their helpers on PATH (default directory ~/.local/bin); terraform only in ~/.terraform.d/plugins."
     )]
     InstallHelpers {
-        /// Directory on PATH for the git, docker, cargo and bazel entry points
+        /// Directory on PATH for the git, docker, cargo, bazel and kubelet entry points
         #[arg(long, value_name = "DIR")]
         dir: Option<std::path::PathBuf>,
+        /// Also `keyring`, for pip and uv (the name of Python keyring's own command)
+        #[arg(long)]
+        keyring: bool,
     },
     /// Serve this user's tokens over a local socket to shells, SSH hosts and containers (never a secret)
     #[command(
@@ -270,51 +333,45 @@ pub enum CacheCmd {
     },
 }
 
-/// The names under which the binary speaks one tool's protocol, as `tokex SUBCOMMAND`.
-pub const ENTRY_POINTS: [(&str, &str); 5] = [
-    ("cargo-credential-tokex", "cargo"),
-    ("git-credential-tokex", "git"),
-    ("docker-credential-tokex", "docker"),
-    ("terraform-credentials-tokex", "terraform"),
-    ("bazel-credential-tokex", "bazel"),
-];
-
-/// The process arguments, with the subcommand inserted when the binary runs under an entry
-/// point's name (a symlink or copy named `git-credential-tokex`, `git-credential-tokex.exe`, …).
-pub fn args_with_entry_point() -> Vec<std::ffi::OsString> {
-    with_entry_point(std::env::args_os().collect())
+/// The tools `tokex setup` configures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Tool {
+    Git,
+    Docker,
+    Kubectl,
+    Pnpm,
+    Uv,
+    Pip,
+    Go,
 }
 
-/// `args` as [`args_with_entry_point`] rewrites them.
-pub fn with_entry_point(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    let invoked = args
-        .first()
-        .and_then(|a| std::path::Path::new(a).file_name())
-        .and_then(|n| n.to_str())
-        .map(crate::platform::program_name)
-        .unwrap_or("");
-    // The background refresher is started as this same file, whatever its name.
-    let refresher = args
-        .get(1)
-        .is_some_and(|a| a == crate::broker::REFRESH_AHEAD_SUBCOMMAND);
-    if let Some((_, sub)) = ENTRY_POINTS
-        .iter()
-        .find(|(name, _)| entry_point_matches(invoked, name))
-        .filter(|_| !refresher)
-    {
-        args.insert(1, sub.into());
+impl Tool {
+    pub const ALL: [Tool; 7] = [
+        Tool::Git,
+        Tool::Docker,
+        Tool::Kubectl,
+        Tool::Pnpm,
+        Tool::Uv,
+        Tool::Pip,
+        Tool::Go,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Git => "git",
+            Tool::Docker => "docker",
+            Tool::Kubectl => "kubectl",
+            Tool::Pnpm => "pnpm",
+            Tool::Uv => "uv",
+            Tool::Pip => "pip",
+            Tool::Go => "go",
+        }
     }
-    args
-}
-
-/// Terraform allows a version suffix (`terraform-credentials-tokex_v0.1.0`).
-fn entry_point_matches(invoked: &str, name: &str) -> bool {
-    invoked
-        .strip_prefix(name)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with("_v"))
 }
 
 mod add;
+mod entry;
+pub use entry::{ENTRY_POINTS, KEYRING_ENTRY_POINT, args_with_entry_point, with_entry_point};
 mod usage;
 pub use add::AddArgs;
 pub use usage::{hint, one_line};

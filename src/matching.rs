@@ -35,9 +35,17 @@ impl Target {
         path: Option<&str>,
         username: Option<&str>,
     ) -> Result<Target> {
-        let mut t = Target::parse(&format!("{protocol}://{host}/{}", path.unwrap_or("")))?;
-        t.username = username.filter(|u| !u.is_empty()).map(str::to_string);
-        Ok(t)
+        Ok(
+            Target::parse(&format!("{protocol}://{host}/{}", path.unwrap_or("")))?
+                .for_user(username),
+        )
+    }
+
+    /// The same target, asked for by `username` (a caller that names its user, as pip and uv
+    /// do): profiles for other users are then ruled out.
+    pub fn for_user(mut self, username: Option<&str>) -> Target {
+        self.username = username.filter(|u| !u.is_empty()).map(str::to_string);
+        self
     }
 
     /// From a URL (`https://host:port/path`) or a bare `host[:port][/path]` as docker and

@@ -9,7 +9,11 @@ pub mod docker;
 pub mod exec;
 pub mod external;
 pub mod git;
+pub mod goauth;
+pub mod google;
+pub mod keyring;
 pub mod kubectl;
+pub mod kubelet;
 pub mod plain;
 pub mod terraform;
 

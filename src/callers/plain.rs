@@ -1,5 +1,5 @@
 //! `tokex token`: the token for scripts and `token_command`-style hooks, as a bare line, an HTTP
-//! header, JSON, or shell variable assignments.
+//! header or its value (pnpm's `tokenHelper`), JSON, or shell variable assignments.
 
 use super::{json_line, write_secret};
 use crate::broker::{Issued, Tokens, Want};
@@ -19,6 +19,9 @@ pub enum Format {
     Json,
     /// `export TOKEX_TOKEN='…'` lines for `eval`.
     Env,
+    /// `Bearer …`: an Authorization header's value, as pnpm's `tokenHelper` wants it (old pnpm
+    /// sends the helper's output as is; new pnpm adds `Bearer ` only when no scheme is there).
+    Bearer,
 }
 
 #[derive(Serialize)]
@@ -52,6 +55,7 @@ pub fn render(format: Format, issued: &Issued, now: OffsetDateTime) -> Result<St
             zeroize::Zeroize::zeroize(&mut header);
             line
         }
+        Format::Bearer => format!("Bearer {value}\n"),
         Format::Json => json_line(&Json {
             access_token: value,
             token_type: token.scheme(),
@@ -90,6 +94,7 @@ mod tests {
         let r = |f| render(f, &vcd, now).unwrap();
         assert_eq!(r(Format::Bare), "abc.def\n");
         assert_eq!(r(Format::Header), "Authorization: Bearer abc.def\n");
+        assert_eq!(r(Format::Bearer), "Bearer abc.def\n");
         assert_eq!(
             render(Format::Header, &t(ProviderId::VmwareCsp), now).unwrap(),
             "csp-auth-token: abc.def\n"

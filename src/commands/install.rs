@@ -4,7 +4,7 @@
 //! PATH). Symlinks on Unix; hard links, or copies, on Windows.
 
 use super::Io;
-use crate::cli::ENTRY_POINTS;
+use crate::cli::{ENTRY_POINTS, KEYRING_ENTRY_POINT};
 use crate::error::{Error, Result};
 use crate::platform;
 use std::path::{Path, PathBuf};
@@ -14,13 +14,14 @@ use std::path::{Path, PathBuf};
 #[used]
 static MARKER: [u8; 32] = *b"tokex entry point: safe to swap\n";
 
-pub fn helpers(dir: Option<PathBuf>, io: &mut Io) -> Result<()> {
+pub fn helpers(dir: Option<PathBuf>, keyring: bool, io: &mut Io) -> Result<()> {
     let exe = entry_target().map_err(|e| Error::op(format!("finding this program's path: {e}")))?;
     let base =
         directories::BaseDirs::new().ok_or_else(|| Error::op("no home directory (set HOME)"))?;
     let bin = dir.unwrap_or_else(|| platform::default_helper_dir(&base));
     let plugins = platform::terraform_plugin_dir(&base);
-    for (name, sub) in ENTRY_POINTS {
+    let opted_in = keyring.then_some(KEYRING_ENTRY_POINT);
+    for (name, sub) in ENTRY_POINTS.into_iter().chain(opted_in) {
         let dir = if sub == "terraform" { &plugins } else { &bin };
         let entry = dir.join(format!("{name}{}", platform::EXE_SUFFIX));
         install_entry(&exe, &entry)?;
@@ -50,7 +51,7 @@ pub fn helpers(dir: Option<PathBuf>, io: &mut Io) -> Result<()> {
 /// finds `tokex-engine` beside itself through the link. On Windows the entry points are copies
 /// in other directories, where nothing stands beside them: copies of the engine, which needs
 /// nothing else.
-fn entry_target() -> std::io::Result<PathBuf> {
+pub(super) fn entry_target() -> std::io::Result<PathBuf> {
     let engine = std::env::current_exe()?.canonicalize()?;
     if platform::HELPERS_ARE_COPIES {
         return Ok(engine);
@@ -68,7 +69,13 @@ fn install_entry(target: &Path, entry: &Path) -> Result<()> {
     let dir = entry.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| fail("creating the directory for", e))?;
     match std::fs::symlink_metadata(entry) {
-        Ok(m) if m.file_type().is_symlink() => {}
+        // A link to someone else's program (pipx's `keyring`, say) is theirs; a dangling one,
+        // or one to any tokex, is replaced.
+        Ok(m) if m.file_type().is_symlink() => {
+            if entry.exists() && existing(entry, target) == Existing::Foreign {
+                return Err(not_ours(entry));
+            }
+        }
         Ok(m) if m.is_file() => match existing(entry, target) {
             // Already this very binary (a hard link, or a copy of it): nothing to do. Replacing
             // it would also fail on Windows, which keeps every name of a running program.

@@ -6,6 +6,7 @@ pub mod doctor;
 pub mod install;
 pub mod profile;
 pub mod remote;
+pub mod setup;
 pub mod status;
 
 use crate::error::Result;

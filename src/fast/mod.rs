@@ -82,6 +82,7 @@ fn format(value: &str) -> Option<Format> {
         "header" => Some(Format::Header),
         "json" => Some(Format::Json),
         "env" => Some(Format::Env),
+        "bearer" => Some(Format::Bearer),
         _ => None,
     }
 }

@@ -146,6 +146,20 @@ pub fn command(program: &std::ffi::OsStr) -> Command {
     Command::new(program)
 }
 
+/// The file `program` names on PATH, as a shell would find it.
+pub fn find_program(program: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .filter(|d| d.is_absolute())
+        .map(|d| d.join(program))
+        .find(|p| fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
+}
+
+/// Lets the owner run a file tokex wrote (0700).
+pub fn make_executable(path: &Path) -> io::Result<()> {
+    fs::set_permissions(path, fs::Permissions::from_mode(0o700))
+}
+
 /// Becomes `cmd` (`execvp`): its exit status, signals and streams are its own. Returns only if
 /// it could not start.
 pub fn become_command(mut cmd: Command) -> io::Error {
@@ -186,6 +200,28 @@ pub fn default_helper_dir(base: &directories::BaseDirs) -> std::path::PathBuf {
     base.executable_dir()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| base.home_dir().join(".local/bin"))
+}
+
+/// Where uv and pip read the user's config (`$XDG_CONFIG_HOME`, else `~/.config`, on macOS too:
+/// uv's `uv-dirs`, pip's `appdirs.user_config_dir`), and their file names.
+pub fn tool_config_home(base: &directories::BaseDirs) -> std::path::PathBuf {
+    std::env::var_os("XDG_CONFIG_HOME")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .unwrap_or_else(|| base.home_dir().join(".config"))
+}
+pub const PIP_CONFIG_NAME: &str = "pip.conf";
+
+/// A program that runs `exe ARGS...` (pnpm's `tokenHelper`, which takes a path and no
+/// arguments), and the suffix its file needs.
+pub fn wrapper_script(exe: &Path, args: &[&str]) -> (&'static str, String) {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let mut line = format!("exec {}", quote(&exe.to_string_lossy()));
+    for a in args {
+        line.push(' ');
+        line.push_str(&quote(a));
+    }
+    ("", format!("#!/bin/sh\n# Made by `tokex setup`.\n{line}\n"))
 }
 
 /// Where terraform looks for credentials helpers (it never searches PATH).

@@ -105,6 +105,16 @@ pub fn command(program: &std::ffi::OsStr) -> Command {
     Command::new(find_on_path(program).unwrap_or_else(|| program.into()))
 }
 
+/// The file `program` names on PATH, with one of PATHEXT's extensions, as cmd finds it.
+pub fn find_program(program: &str) -> Option<std::path::PathBuf> {
+    find_on_path(program.as_ref())
+}
+
+/// Nothing to do: Windows runs a `.cmd` by its name.
+pub fn make_executable(_path: &Path) -> io::Result<()> {
+    Ok(())
+}
+
 fn find_on_path(program: &std::ffi::OsStr) -> Option<std::path::PathBuf> {
     let name = Path::new(program);
     if name.extension().is_some() || name.components().count() != 1 {
@@ -165,6 +175,22 @@ pub fn link_helper(target: &Path, entry: &Path) -> io::Result<()> {
 /// as a program installed for the user, so hard links work.
 pub fn default_helper_dir(base: &directories::BaseDirs) -> std::path::PathBuf {
     base.data_local_dir().join("tokex").join("bin")
+}
+
+/// Where uv and pip read the user's config on Windows: `%APPDATA%`, and pip's file name there.
+pub fn tool_config_home(base: &directories::BaseDirs) -> std::path::PathBuf {
+    base.config_dir().to_path_buf()
+}
+pub const PIP_CONFIG_NAME: &str = "pip.ini";
+
+/// A program that runs `exe ARGS...` (pnpm's `tokenHelper`, which takes a path and no
+/// arguments, and runs it through the shell): a `.cmd` file.
+pub fn wrapper_script(exe: &Path, args: &[&str]) -> (&'static str, String) {
+    let mut line = format!("@\"{}\"", exe.display());
+    for a in args {
+        line.push_str(&format!(" \"{a}\""));
+    }
+    (".cmd", format!("@rem Made by `tokex setup`.\r\n{line}\r\n"))
 }
 
 /// Where terraform looks for credentials helpers on Windows: `%APPDATA%\terraform.d\plugins`.
