@@ -34,6 +34,7 @@ mod kubectl;
 mod kubectl_oidc;
 mod man;
 mod oidc_provider;
+mod package_tools;
 mod pass;
 mod platforms;
 mod prompt;

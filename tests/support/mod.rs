@@ -9,6 +9,7 @@ pub mod keyring;
 pub mod kube;
 pub mod pass;
 pub mod tls;
+pub mod tools;
 
 pub use keyring::Session;
 
