@@ -95,6 +95,9 @@ fn checks(
             format!("{why}: tokens are not cached, every call exchanges (set TOKEX_CACHE_DIR to a writable directory)"),
         ),
     }
+    if only.is_none() {
+        tools(r);
+    }
     let names: Vec<&str> = match only {
         Some(n) => vec![config.get(n).map(|_| n)?],
         None => config.profiles.keys().map(String::as_str).collect(),
@@ -110,6 +113,33 @@ fn checks(
         profile(r, broker, name)?;
     }
     Ok(())
+}
+
+/// Which tools' configs name tokex (`tokex setup` writes them).
+fn tools(r: &mut Report) {
+    let mut any = false;
+    for (tool, found) in super::setup::in_use() {
+        let what = format!("{} setup", tool.name());
+        match found {
+            Ok(uses) if uses.is_empty() => {}
+            Ok(uses) => {
+                any = true;
+                r.add(
+                    Level::Ok,
+                    &what,
+                    format!("uses tokex for {}", uses.join(", ")),
+                );
+            }
+            Err(e) => r.add(Level::Warn, &what, e.message()),
+        }
+    }
+    if !any {
+        r.add(
+            Level::Ok,
+            "tools",
+            "none set up to use tokex yet (`tokex setup TOOL PROFILE`)",
+        );
+    }
 }
 
 fn profile(r: &mut Report, broker: &Broker, name: &str) -> Result<()> {

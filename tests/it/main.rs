@@ -44,6 +44,7 @@ mod readme;
 mod real_machines;
 mod refresh_ahead;
 mod revocation;
+mod setup;
 mod signin;
 mod stores;
 mod terraform;

@@ -78,6 +78,9 @@ fn run_ok_output(out: std::process::Output, args: &[String]) -> Result<String> {
 
 /// The URLs whose helper is tokex in the global config.
 pub(super) fn in_use() -> Result<Vec<String>> {
+    if crate::platform::find_program("git").is_none() {
+        return Ok(Vec::new());
+    }
     let args = [
         "config",
         "--global",

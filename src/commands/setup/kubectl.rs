@@ -106,6 +106,9 @@ pub(super) fn plan(profile: &str) -> Result<Plan> {
 
 /// The kubeconfig users whose credentials are tokex's.
 pub(super) fn in_use() -> Result<Vec<String>> {
+    if crate::platform::find_program("kubectl").is_none() {
+        return Ok(Vec::new());
+    }
     Ok(users()?
         .into_iter()
         .filter(|u| {
