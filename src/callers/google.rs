@@ -57,7 +57,8 @@ pub fn serve(
         }
         Err(e) => {
             write(out, &failure(&e)?)?;
-            Err(e.reported())
+            // AIP-4117's failure is exit 1, whatever the kind; the answer carries the kind.
+            Err(Error::op(e.to_string()).reported())
         }
     }
 }
@@ -155,7 +156,7 @@ mod tests {
         fake.token = None;
         let (r, out) = go(&fake, "corp", &NONE);
         let e = r.unwrap_err();
-        assert!(e.is_reported());
+        assert!(e.is_reported() && e.exit_code() == 1);
         assert_eq!(
             out,
             "{\"version\":1,\"success\":false,\"code\":\"NOT_LOGGED_IN\",\"message\":\"tokex: corp: no secret yet\"}\n"

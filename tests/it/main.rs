@@ -33,6 +33,7 @@ mod keyutils;
 mod kubectl;
 mod kubectl_oidc;
 mod man;
+mod more_callers;
 mod oidc_provider;
 mod package_tools;
 mod pass;
