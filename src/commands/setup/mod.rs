@@ -194,6 +194,14 @@ fn run_ok(program: &str, args: &[String]) -> Result<String> {
 
 fn write_file(path: &Path, text: &str, executable: bool) -> Result<()> {
     let fail = |e: std::io::Error| Error::op(format!("writing {}: {e}", path.display()));
+    // A config kept as a link into the user's dotfiles stays a link: the file it names changes.
+    let linked = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let resolved = if linked {
+        std::fs::canonicalize(path).map_err(fail)?
+    } else {
+        path.to_path_buf()
+    };
+    let path = resolved.as_path();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(fail)?;
     }
