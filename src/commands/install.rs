@@ -21,9 +21,19 @@ pub fn helpers(dir: Option<PathBuf>, keyring: bool, io: &mut Io) -> Result<()> {
     let bin = dir.unwrap_or_else(|| platform::default_helper_dir(&base));
     let plugins = platform::terraform_plugin_dir(&base);
     let opted_in = keyring.then_some(KEYRING_ENTRY_POINT);
-    for (name, sub) in ENTRY_POINTS.into_iter().chain(opted_in) {
-        let dir = if sub == "terraform" { &plugins } else { &bin };
-        let entry = dir.join(format!("{name}{}", platform::EXE_SUFFIX));
+    let entries: Vec<PathBuf> = ENTRY_POINTS
+        .into_iter()
+        .chain(opted_in)
+        .map(|(name, sub)| {
+            let dir = if sub == "terraform" { &plugins } else { &bin };
+            dir.join(format!("{name}{}", platform::EXE_SUFFIX))
+        })
+        .collect();
+    // Someone else's file in the way stops everything before anything changes.
+    for entry in &entries {
+        check_entry(&exe, entry)?;
+    }
+    for entry in entries {
         install_entry(&exe, &entry)?;
         io.say(&format!(
             "tokex: {} -> {} ({})",
@@ -62,12 +72,9 @@ pub(super) fn entry_target() -> std::io::Result<PathBuf> {
     }
 }
 
-/// Creates or replaces an entry point; never replaces a file that is not one of tokex's.
-fn install_entry(target: &Path, entry: &Path) -> Result<()> {
-    let fail =
-        |what: &str, e: std::io::Error| Error::op(format!("{what} {}: {e}", entry.display()));
-    let dir = entry.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| fail("creating the directory for", e))?;
+/// Whether an entry point is already this binary (`Ok(true)`: nothing to do), may be made or
+/// replaced (`Ok(false)`), or is someone else's file, never replaced.
+fn check_entry(target: &Path, entry: &Path) -> Result<bool> {
     match std::fs::symlink_metadata(entry) {
         // A link to someone else's program (pipx's `keyring`, say) is theirs; a dangling one,
         // or one to any tokex, is replaced.
@@ -75,16 +82,28 @@ fn install_entry(target: &Path, entry: &Path) -> Result<()> {
             if entry.exists() && existing(entry, target) == Existing::Foreign {
                 return Err(not_ours(entry));
             }
+            Ok(false)
         }
         Ok(m) if m.is_file() => match existing(entry, target) {
             // Already this very binary (a hard link, or a copy of it): nothing to do. Replacing
             // it would also fail on Windows, which keeps every name of a running program.
-            Existing::This => return Ok(()),
-            Existing::OtherTokex => {}
-            Existing::Foreign => return Err(not_ours(entry)),
+            Existing::This => Ok(true),
+            Existing::OtherTokex => Ok(false),
+            Existing::Foreign => Err(not_ours(entry)),
         },
-        Ok(_) => return Err(not_ours(entry)),
-        Err(_) => {}
+        Ok(_) => Err(not_ours(entry)),
+        Err(_) => Ok(false),
+    }
+}
+
+/// Creates or replaces an entry point that [`check_entry`] allows.
+fn install_entry(target: &Path, entry: &Path) -> Result<()> {
+    let fail =
+        |what: &str, e: std::io::Error| Error::op(format!("{what} {}: {e}", entry.display()));
+    let dir = entry.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| fail("creating the directory for", e))?;
+    if check_entry(target, entry)? {
+        return Ok(());
     }
     // A new entry beside the old one, renamed over it: the helper never goes missing midway.
     let tmp = dir.join(format!(

@@ -592,6 +592,31 @@ fn every_other_entry_point_asks_the_agent_too() {
         bazel.contains(r#""Authorization":["Bearer tok-1"]"#),
         "{bazel}"
     );
+    // Issue 27's callers.
+    assert_eq!(
+        ran(
+            &["keyring", "get", "https://a.example.com/simple/", "u"],
+            ""
+        ),
+        "tok-1\n"
+    );
+    let kubelet = ran(
+        &["kubelet"],
+        "{\"apiVersion\":\"credentialprovider.kubelet.k8s.io/v1\",\"kind\":\"CredentialProviderRequest\",\"image\":\"a.example.com/app:1\"}",
+    );
+    assert!(
+        kubelet.contains("\"a.example.com\":{\"username\":\"oauth2\",\"password\":\"tok-1\"}"),
+        "{kubelet}"
+    );
+    assert_eq!(
+        ran(&["goauth", "a"], ""),
+        "https://a.example.com\n\nAuthorization: Bearer tok-1\n\n"
+    );
+    assert!(ran(&["google-exec", "a"], "").contains("\"id_token\":\"tok-1\""));
+    assert_eq!(
+        ran(&["setup", "go", "a"], ""),
+        "go env -w GOAUTH='tokex goauth a'\n"
+    );
     let cargo = ran(
         &["cargo", "--cargo-plugin"],
         "{\"v\":1,\"registry\":{\"index-url\":\"sparse+https://b.example.com/index/\"},\"kind\":\"get\",\"operation\":\"read\"}\n",
@@ -608,7 +633,19 @@ fn every_other_entry_point_asks_the_agent_too() {
     );
     assert_eq!(issuer.issued().len(), 2, "a and b, once each");
     let log = agent.log();
-    for caller in ["kubectl", "exec", "external", "terraform", "bazel", "cargo"] {
+    for caller in [
+        "kubectl",
+        "exec",
+        "external",
+        "terraform",
+        "bazel",
+        "cargo",
+        "keyring",
+        "kubelet",
+        "goauth",
+        "google-exec",
+        "setup",
+    ] {
         assert!(
             log.contains(&format!("caller={caller} ")),
             "{caller}: {log}"

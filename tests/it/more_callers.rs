@@ -211,3 +211,36 @@ fn google_auth_accepts_google_exec_with_and_without_an_output_file() {
     assert!(said.contains("Executable exited with non-zero return code 1. Error: b'{\"version\":1,\"success\":false,\"code\":\"USAGE\",\"message\":\"tokex: nosuch: no such profile"), "{said}");
     assert_eq!(issuer.issued(), ["tok-1"]);
 }
+
+#[test]
+fn install_helpers_makes_keyring_only_when_asked_and_never_over_someone_else_s() {
+    let env = Env::with_store(vec![("TOKEX_STORE".into(), "keyutils".into())]);
+    let bin = env.bin();
+    let dir = path_str(&bin);
+    env.ok(&["install-helpers", "--dir", &dir]);
+    assert!(bin.join("kubelet-credential-tokex").exists());
+    assert!(
+        !bin.join("keyring").exists(),
+        "keyring is Python keyring's name: only on request"
+    );
+    // pipx's keyring: a link into its virtualenv.
+    let theirs = bin.parent().unwrap().join("pipx-keyring");
+    std::fs::write(&theirs, "#!/bin/sh\necho python keyring\n").unwrap();
+    std::os::unix::fs::symlink(&theirs, bin.join("keyring")).unwrap();
+    let err = env.fail(&["install-helpers", "--dir", &dir, "--keyring"], "", 2);
+    assert!(err.contains("keyring exists and is not tokex"), "{err}");
+    assert_eq!(std::fs::read_link(bin.join("keyring")).unwrap(), theirs);
+    std::fs::remove_file(bin.join("keyring")).unwrap();
+    env.ok(&["install-helpers", "--dir", &dir, "--keyring"]);
+    let out = entry(
+        &env,
+        "keyring",
+        &["get", "https://nothing.example.com/"],
+        "",
+    );
+    assert_eq!(
+        (out.status.code(), stderr(&out)),
+        (Some(1), String::new()),
+        "tokex's keyring answers"
+    );
+}
