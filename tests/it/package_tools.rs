@@ -241,6 +241,55 @@ fn uv_installs_from_a_private_index_with_the_token_through_keyring() {
 }
 
 #[test]
+fn uv_asks_keyring_for_user_and_token_for_an_index_that_always_authenticates() {
+    let issuer = Issuer::new();
+    let env = issuer.env("pypi", &[]);
+    let dir = env.bin().parent().unwrap().to_path_buf();
+    let (server, seen) = python_index(&issuer, &dir);
+    let simple = format!("{}/simple/", server.url());
+    env.write_config(&profile(
+        "pypi",
+        &format!(
+            "provider = \"oauth2\"\ntoken_url = \"{}/token\"\nclient_id = \"ci\"\nmatch = [\"{simple}\"]\nsecret_env = \"SECRET\"",
+            issuer.server.url()
+        ),
+    ));
+    let bin = path_str(&env.bin());
+    assert!(
+        env.run(&["install-helpers", "--dir", &bin, "--keyring"], "")
+            .status
+            .success()
+    );
+    // The index as a uv user names it: no user name anywhere, so uv runs
+    // `keyring get URL --mode creds` and takes the user name from tokex's answer.
+    let uv_toml = dir.join(".config/uv/uv.toml");
+    std::fs::create_dir_all(uv_toml.parent().unwrap()).unwrap();
+    std::fs::write(&uv_toml, format!("[[index]]\nname = \"corp\"\nurl = \"{simple}\"\nauthenticate = \"always\"\ndefault = true\n")).unwrap();
+    setup(&env, "uv", "pypi");
+    let tools = python_tools();
+    let target = dir.join("site");
+    let mut uv = env.tool_as_user(
+        &path_str(&tools.join("uv")),
+        &[
+            "pip",
+            "install",
+            "--no-cache",
+            "--python",
+            &path_str(&tools.join("python")),
+            "--target",
+            &path_str(&target),
+            "tokex-probe",
+        ],
+    );
+    uv.env("UV_NO_PROGRESS", "1");
+    let out = env.run_tool(uv, "");
+    assert!(out.status.success(), "uv: {}{}", stdout(&out), stderr(&out));
+    assert!(installed(&target));
+    assert_presented(&seen.lock().unwrap(), "Basic __token__");
+    assert_eq!(issuer.issued(), ["tok-1"]);
+}
+
+#[test]
 fn pnpm_installs_from_a_private_registry_with_the_bearer_token_from_its_helper() {
     use base64::Engine;
     use sha2::Digest;
