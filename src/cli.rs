@@ -346,16 +346,6 @@ pub enum Tool {
 }
 
 impl Tool {
-    pub const ALL: [Tool; 7] = [
-        Tool::Git,
-        Tool::Docker,
-        Tool::Kubectl,
-        Tool::Pnpm,
-        Tool::Uv,
-        Tool::Pip,
-        Tool::Go,
-    ];
-
     pub fn name(self) -> &'static str {
         match self {
             Tool::Git => "git",
