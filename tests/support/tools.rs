@@ -1,6 +1,6 @@
 //! Real package tools from their registries, installed once per target directory: pip, uv and
 //! google-auth from PyPI (a virtualenv of the system's python3, which throw-away users can run),
-//! pnpm from the npm registry (`npm ci` in `tests/support/pnpm`).
+//! pnpm (its native build) from the npm registry (`npm ci` in `tests/support/pnpm`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -52,11 +52,15 @@ pub fn python_tools() -> PathBuf {
     bin
 }
 
-/// The pnpm program.
+/// The pnpm program: the native build for this machine's architecture.
 pub fn pnpm() -> PathBuf {
     let _one = INSTALLING.lock().unwrap_or_else(|e| e.into_inner());
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/pnpm");
-    let program = dir.join("node_modules/.bin/pnpm");
+    let arch = match std::env::consts::ARCH {
+        "aarch64" => "arm64",
+        _ => "x64",
+    };
+    let program = dir.join(format!("node_modules/@pnpm/exe.linux-{arch}/pnpm"));
     if !program.exists() {
         let out = Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund", "--prefix"])
