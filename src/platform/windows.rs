@@ -186,7 +186,14 @@ pub const PIP_CONFIG_NAME: &str = "pip.ini";
 /// A program that runs `exe ARGS...` (pnpm's `tokenHelper`, which takes a path and no
 /// arguments, and runs it through the shell): a `.cmd` file.
 pub fn wrapper_script(exe: &Path, args: &[&str]) -> (&'static str, String) {
-    let mut line = format!("@\"{}\"", exe.display());
+    // cmd cannot run a verbatim path (`\\?\C:\…`, what canonicalize returns).
+    let exe = exe.to_string_lossy();
+    let exe = match exe.strip_prefix(r"\\?\") {
+        Some(unc) if unc.starts_with(r"UNC\") => format!(r"\\{}", &unc[4..]),
+        Some(local) => local.to_string(),
+        None => exe.into_owned(),
+    };
+    let mut line = format!("@\"{exe}\"");
     for a in args {
         line.push_str(&format!(" \"{a}\""));
     }

@@ -12,11 +12,12 @@
 use crate::support::{Fake, Issuer, Response, stderr, stdout};
 use crate::wine::Machine;
 
-const HELPERS: [&str; 4] = [
+const HELPERS: [&str; 5] = [
     "git-credential-tokex.exe",
     "docker-credential-tokex.exe",
     "cargo-credential-tokex.exe",
     "bazel-credential-tokex.exe",
+    "kubelet-credential-tokex.exe",
 ];
 
 /// The library's own unit tests, built for Windows, pass there: the Credential Manager's chunk
@@ -201,6 +202,53 @@ fn concurrent_cold_callers_make_one_exchange() {
         assert_eq!(stdout(&out), "tok-1\n");
     }
     assert_eq!(idp.received(), 1, "one exchange for four cold callers");
+}
+
+/// pnpm's token helper on Windows is the `.cmd` wrapper `tokex setup pnpm` writes (pnpm runs it
+/// through the shell), and pip's and uv's `keyring` answers as on Linux; uv's config goes to
+/// `%APPDATA%\uv\uv.toml`, pip's to `%APPDATA%\pip\pip.ini`.
+#[test]
+fn setup_writes_windows_paths_and_a_cmd_wrapper_that_prints_the_bearer_value() {
+    let idp = Issuer::new();
+    let m = oauth2_machine(&idp, &["--match", "https://npm.example.test/"]);
+    let out = m.run("tokex.exe", &["login", "win", "--stdin"], "client-secret\n");
+    assert!(out.status.success(), "login: {}", stderr(&out));
+    let out = m.run("tokex.exe", &["setup", "pnpm", "win"], "");
+    assert!(out.status.success(), "setup pnpm: {}", stderr(&out));
+    let local = m.local_appdata_windows();
+    let wrapper = format!(r"{local}\tokex\pnpm\win.cmd");
+    assert!(stdout(&out).contains(&wrapper), "{}", stdout(&out));
+    let npmrc = std::fs::read_to_string(
+        m.appdata()
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .join(".npmrc"),
+    )
+    .unwrap();
+    assert_eq!(
+        npmrc,
+        format!("//npm.example.test/:tokenHelper={wrapper}\n")
+    );
+    let run = m.run(r"C:\windows\system32\cmd.exe", &["/c", &wrapper], "");
+    assert!(run.status.success(), "wrapper: {}", stderr(&run));
+    assert_eq!(stdout(&run), "Bearer tok-1\n");
+    for tool in ["uv", "pip"] {
+        let out = m.run("tokex.exe", &["setup", tool, "win"], "");
+        assert!(out.status.success(), "setup {tool}: {}", stderr(&out));
+    }
+    let uv = std::fs::read_to_string(m.appdata().join("uv/uv.toml")).unwrap();
+    assert_eq!(uv, "keyring-provider = \"subprocess\"\n");
+    let pip = std::fs::read_to_string(m.appdata().join("pip/pip.ini")).unwrap();
+    assert_eq!(pip, "[global]\nkeyring-provider = subprocess\n");
+    let keyring = m.run(
+        "tokex.exe",
+        &["keyring", "get", "https://npm.example.test/", "me"],
+        "",
+    );
+    assert_eq!(stdout(&keyring), "tok-1\n", "{}", stderr(&keyring));
+    assert_eq!(idp.issued(), ["tok-1"]);
 }
 
 /// A machine with the oauth2 profile `win` (client `ci`) at `idp`, plus `extra` flags.
