@@ -57,15 +57,6 @@ pub fn run(cli: Cli, setup: Setup, io: &mut Io) -> Result<()> {
                 return match cli.command {
                     Command::Status { name } => commands::remote::status(&remote?, name, io),
                     Command::Doctor { name } => commands::remote::doctor(remote, name, io),
-                    Command::Setup {
-                        tool,
-                        profile,
-                        dry_run,
-                        force,
-                    } => {
-                        let how = commands::setup::How { dry_run, force };
-                        commands::setup::run(tool, &profile, how, &remote?, io)
-                    }
                     command => serve(command, remote.map(|r| Box::new(r) as _), io),
                 };
             }
@@ -124,15 +115,6 @@ pub fn run(cli: Cli, setup: Setup, io: &mut Io) -> Result<()> {
             account::cache_clear(&setup.broker()?, name.as_deref())
         }
         Command::InstallHelpers { dir, keyring } => install::helpers(dir, keyring, io),
-        Command::Setup {
-            tool,
-            profile,
-            dry_run,
-            force,
-        } => {
-            let how = commands::setup::How { dry_run, force };
-            commands::setup::run(tool, &profile, how, &setup.broker()?, io)
-        }
         Command::GoogleExec { .. } => {
             // Google's libraries read stderr with stdout: warnings must not land there.
             let quiet = setup.broker().map(|b| b.noticing(Box::new(|_| {})));
@@ -192,7 +174,7 @@ fn route(command: &Command) -> Route {
     }
 }
 
-/// The callers' commands, over this machine's broker or an agent's.
+/// The callers' commands (and `setup`), over this machine's broker or an agent's.
 fn serve(command: Command, tokens: Result<Box<dyn Tokens>>, io: &mut Io) -> Result<()> {
     if let Command::Docker { action } = command {
         // docker reads failures on stdout, even the failure to reach any broker.
@@ -277,6 +259,16 @@ fn serve(command: Command, tokens: Result<Box<dyn Tokens>>, io: &mut Io) -> Resu
         }
         Command::Kubelet => kubelet::serve(tokens, io.stdin, io.stdout),
         Command::Goauth { words } => goauth::serve(&words, tokens, io.stdin, io.stdout),
+        // It reads only the profile's `match` entries: an agent's serve as well as this machine's.
+        Command::Setup {
+            tool,
+            profile,
+            dry_run,
+            force,
+        } => {
+            let how = commands::setup::How { dry_run, force };
+            commands::setup::run(tool, &profile, how, tokens, io)
+        }
         Command::Exec {
             name,
             vars,
@@ -295,7 +287,6 @@ fn serve(command: Command, tokens: Result<Box<dyn Tokens>>, io: &mut Io) -> Resu
         | Command::Cache(_)
         | Command::Demo
         | Command::RefreshAhead { .. }
-        | Command::Setup { .. }
         | Command::GoogleExec { .. }
         | Command::Docker { .. } => Err(Error::op("not a caller's command")),
     }

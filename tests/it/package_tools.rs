@@ -126,167 +126,141 @@ fn installed(target: &Path) -> bool {
     target.join("tokex_probe/__init__.py").exists()
 }
 
+/// A private Python index, a profile `pypi` for it (with `extra` keys), and tokex's `keyring`
+/// first on PATH: what each pip and uv test starts from.
+struct PyIndex {
+    issuer: Issuer,
+    env: Env,
+    /// The test's HOME.
+    dir: std::path::PathBuf,
+    /// `http://127.0.0.1:PORT/simple/`
+    simple: String,
+    seen: Seen,
+    _server: Server,
+}
+
+impl PyIndex {
+    fn start(extra: &str) -> PyIndex {
+        let issuer = Issuer::new();
+        let env = issuer.env("pypi", &[]);
+        let dir = env.bin().parent().unwrap().to_path_buf();
+        let (server, seen) = python_index(&issuer, &dir);
+        let simple = format!("{}/simple/", server.url());
+        env.write_config(&profile(
+            "pypi",
+            &format!(
+                "provider = \"oauth2\"\ntoken_url = \"{}/token\"\nclient_id = \"ci\"\nmatch = [\"{simple}\"]\nsecret_env = \"SECRET\"\n{extra}",
+                issuer.server.url()
+            ),
+        ));
+        let bin = path_str(&env.bin());
+        let out = env.run(&["install-helpers", "--dir", &bin, "--keyring"], "");
+        assert!(out.status.success(), "{}", stderr(&out));
+        PyIndex {
+            issuer,
+            env,
+            dir,
+            simple,
+            seen,
+            _server: server,
+        }
+    }
+
+    /// `uv pip install tokex-probe` into `target`, with `index` (`--index-url URL`) if any;
+    /// it must succeed.
+    fn uv_install(&self, target: &Path, index: &[&str]) {
+        let tools = python_tools();
+        let (python, target) = (path_str(&tools.join("python")), path_str(target));
+        let mut args = vec![
+            "pip",
+            "install",
+            "--no-cache",
+            "--python",
+            &python,
+            "--target",
+            &target,
+        ];
+        args.extend_from_slice(index);
+        args.push("tokex-probe");
+        let mut uv = self.env.tool_as_user(&path_str(&tools.join("uv")), &args);
+        uv.env("UV_NO_PROGRESS", "1");
+        let out = self.env.run_tool(uv, "");
+        assert!(out.status.success(), "uv: {}{}", stdout(&out), stderr(&out));
+    }
+
+    /// Every credential went as `scheme` with the issued token, and there was one exchange.
+    fn check(&self, scheme: &str) {
+        assert_presented(&self.seen.lock().unwrap(), scheme);
+        assert_eq!(self.issuer.issued(), ["tok-1"]);
+    }
+}
+
 #[test]
 fn pip_installs_from_a_private_index_with_the_token_through_keyring() {
-    let issuer = Issuer::new();
-    let env = issuer.env("pypi", &[]);
-    let dir = env.bin().parent().unwrap().to_path_buf();
-    let (server, seen) = python_index(&issuer, &dir);
-    let simple = format!("{}/simple/", server.url());
-    env.write_config(&profile(
-        "pypi",
-        &format!(
-            "provider = \"oauth2\"\ntoken_url = \"{}/token\"\nclient_id = \"ci\"\nmatch = [\"{simple}\"]\nsecret_env = \"SECRET\"",
-            issuer.server.url()
-        ),
-    ));
-    let bin = path_str(&env.bin());
-    assert!(
-        env.run(&["install-helpers", "--dir", &bin, "--keyring"], "")
-            .status
-            .success()
-    );
-    assert!(setup(&env, "pip", "pypi").contains("keyring-provider = subprocess"));
-
+    let ix = PyIndex::start("");
+    assert!(setup(&ix.env, "pip", "pypi").contains("keyring-provider = subprocess"));
     let python = path_str(&python_tools().join("python"));
     // pip 26 asks keyring with the user name from the index URL, and without one.
-    for (i, url) in [
-        simple.replace("http://", "http://__token__@"),
-        simple.clone(),
-    ]
-    .iter()
-    .enumerate()
-    {
-        let target = dir.join(format!("site-{i}"));
-        let out = env.run_tool(
-            env.tool_as_user(
-                &python,
-                &[
-                    "-m",
-                    "pip",
-                    "install",
-                    "--no-cache-dir",
-                    "--no-deps",
-                    "--disable-pip-version-check",
-                    "--target",
-                    &path_str(&target),
-                    "--index-url",
-                    url,
-                    "tokex-probe",
-                ],
-            ),
-            "",
+    let with_user = ix.simple.replace("http://", "http://__token__@");
+    for (i, url) in [&with_user, &ix.simple].into_iter().enumerate() {
+        let target = ix.dir.join(format!("site-{i}"));
+        let target = path_str(&target);
+        let pip = ix.env.tool_as_user(
+            &python,
+            &[
+                "-m",
+                "pip",
+                "install",
+                "--no-cache-dir",
+                "--no-deps",
+                "--disable-pip-version-check",
+                "--target",
+                &target,
+                "--index-url",
+                url,
+                "tokex-probe",
+            ],
         );
+        let out = ix.env.run_tool(pip, "");
         assert!(
             out.status.success(),
             "pip via {url}: {}{}",
             stdout(&out),
             stderr(&out)
         );
-        assert!(installed(&target), "{url}");
+        assert!(installed(Path::new(&target)), "{url}");
     }
-    let seen = seen.lock().unwrap().clone();
-    assert_presented(&seen, "Basic __token__");
-    assert!(seen.iter().any(|(p, _)| p.ends_with(".whl")));
-    assert_eq!(issuer.issued(), ["tok-1"]);
+    ix.check("Basic __token__");
 }
 
 #[test]
 fn uv_installs_from_a_private_index_with_the_token_through_keyring() {
-    let issuer = Issuer::new();
-    let env = issuer.env("pypi", &[]);
-    let dir = env.bin().parent().unwrap().to_path_buf();
-    let (server, seen) = python_index(&issuer, &dir);
-    let simple = format!("{}/simple/", server.url());
-    env.write_config(&profile(
-        "pypi",
-        &format!(
-            "provider = \"oauth2\"\ntoken_url = \"{}/token\"\nclient_id = \"ci\"\nmatch = [\"{simple}\"]\nusername = \"ci-bot\"\nsecret_env = \"SECRET\"",
-            issuer.server.url()
-        ),
-    ));
-    let bin = path_str(&env.bin());
-    assert!(
-        env.run(&["install-helpers", "--dir", &bin, "--keyring"], "")
-            .status
-            .success()
-    );
-    assert!(setup(&env, "uv", "pypi").contains("keyring-provider = \"subprocess\""));
-
-    let tools = python_tools();
-    let target = dir.join("site");
-    let url = simple.replace("http://", "http://ci-bot@");
-    let mut uv = env.tool_as_user(
-        &path_str(&tools.join("uv")),
-        &[
-            "pip",
-            "install",
-            "--no-cache",
-            "--python",
-            &path_str(&tools.join("python")),
-            "--target",
-            &path_str(&target),
-            "--index-url",
-            &url,
-            "tokex-probe",
-        ],
-    );
-    uv.env("UV_NO_PROGRESS", "1");
-    let out = env.run_tool(uv, "");
-    assert!(out.status.success(), "uv: {}{}", stdout(&out), stderr(&out));
+    let ix = PyIndex::start("username = \"ci-bot\"");
+    assert!(setup(&ix.env, "uv", "pypi").contains("keyring-provider = \"subprocess\""));
+    let target = ix.dir.join("site");
+    let url = ix.simple.replace("http://", "http://ci-bot@");
+    ix.uv_install(&target, &["--index-url", &url]);
     assert!(installed(&target));
-    let seen = seen.lock().unwrap().clone();
-    assert_presented(&seen, "Basic ci-bot");
-    assert_eq!(issuer.issued(), ["tok-1"]);
+    ix.check("Basic ci-bot");
 }
 
 #[test]
 fn uv_asks_keyring_for_user_and_token_for_an_index_that_always_authenticates() {
-    let issuer = Issuer::new();
-    let env = issuer.env("pypi", &[]);
-    let dir = env.bin().parent().unwrap().to_path_buf();
-    let (server, seen) = python_index(&issuer, &dir);
-    let simple = format!("{}/simple/", server.url());
-    env.write_config(&profile(
-        "pypi",
-        &format!(
-            "provider = \"oauth2\"\ntoken_url = \"{}/token\"\nclient_id = \"ci\"\nmatch = [\"{simple}\"]\nsecret_env = \"SECRET\"",
-            issuer.server.url()
-        ),
-    ));
-    let bin = path_str(&env.bin());
-    assert!(
-        env.run(&["install-helpers", "--dir", &bin, "--keyring"], "")
-            .status
-            .success()
-    );
+    let ix = PyIndex::start("");
     // The index as a uv user names it: no user name anywhere, so uv runs
     // `keyring get URL --mode creds` and takes the user name from tokex's answer.
-    let uv_toml = dir.join(".config/uv/uv.toml");
+    let uv_toml = ix.dir.join(".config/uv/uv.toml");
     std::fs::create_dir_all(uv_toml.parent().unwrap()).unwrap();
-    std::fs::write(&uv_toml, format!("[[index]]\nname = \"corp\"\nurl = \"{simple}\"\nauthenticate = \"always\"\ndefault = true\n")).unwrap();
-    setup(&env, "uv", "pypi");
-    let tools = python_tools();
-    let target = dir.join("site");
-    let mut uv = env.tool_as_user(
-        &path_str(&tools.join("uv")),
-        &[
-            "pip",
-            "install",
-            "--no-cache",
-            "--python",
-            &path_str(&tools.join("python")),
-            "--target",
-            &path_str(&target),
-            "tokex-probe",
-        ],
+    let index = format!(
+        "[[index]]\nname = \"corp\"\nurl = \"{}\"\nauthenticate = \"always\"\ndefault = true\n",
+        ix.simple
     );
-    uv.env("UV_NO_PROGRESS", "1");
-    let out = env.run_tool(uv, "");
-    assert!(out.status.success(), "uv: {}{}", stdout(&out), stderr(&out));
+    std::fs::write(&uv_toml, index).unwrap();
+    setup(&ix.env, "uv", "pypi");
+    let target = ix.dir.join("site");
+    ix.uv_install(&target, &[]);
     assert!(installed(&target));
-    assert_presented(&seen.lock().unwrap(), "Basic __token__");
-    assert_eq!(issuer.issued(), ["tok-1"]);
+    ix.check("Basic __token__");
 }
 
 #[test]

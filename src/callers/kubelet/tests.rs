@@ -9,6 +9,17 @@ fn request(image: &str) -> String {
     )
 }
 
+fn v1_response() -> Response<'static> {
+    Response {
+        api_version: API_VERSIONS[0],
+        kind: "CredentialProviderResponse",
+        cache_key_type: "Registry",
+        cache_duration: None,
+        service_account_token_cache_type: None,
+        auth: BTreeMap::new(),
+    }
+}
+
 fn go(fake: &Fake, input: &str) -> (Result<()>, String) {
     let mut out = Vec::new();
     let r = serve(fake, &mut input.as_bytes(), &mut out);
@@ -18,14 +29,7 @@ fn go(fake: &Fake, input: &str) -> (Result<()>, String) {
 #[test]
 fn a_match_answers_the_exact_response_keyed_by_registry() {
     let fake = Fake::new(CONFIG);
-    let mut response = Response {
-        api_version: API_VERSIONS[0],
-        kind: "CredentialProviderResponse",
-        cache_key_type: "Registry",
-        cache_duration: None,
-        service_account_token_cache_type: None,
-        auth: BTreeMap::new(),
-    };
+    let mut response = v1_response();
     let token = Token::sample("tok", Duration::hours(1));
     let now = token.obtained_at + Duration::seconds(30);
     let text = render(
@@ -57,14 +61,7 @@ fn the_cache_duration_never_outlives_the_token_less_a_minute() {
         (10, "0s"),
     ] {
         let token = Token::sample("t", Duration::seconds(left));
-        let mut response = Response {
-            api_version: API_VERSIONS[0],
-            kind: "CredentialProviderResponse",
-            cache_key_type: "Registry",
-            cache_duration: None,
-            service_account_token_cache_type: None,
-            auth: BTreeMap::new(),
-        };
+        let mut response = v1_response();
         render(&mut response, "r".into(), "u", &token, token.obtained_at).unwrap();
         assert_eq!(response.cache_duration.as_deref(), Some(want), "{left}");
     }

@@ -2,7 +2,7 @@
 //! each match entry; `credential.<url>.useHttpPath true` where the entry has a path, since git
 //! otherwise sends its helpers no path and a per-path profile could not be told apart.
 
-use super::{Change, Entry, Plan, Step, run_ok, run_tool};
+use super::{Change, Entry, Plan, Step, run_tool, stdout_of};
 use crate::error::Result;
 
 /// The helper's name in git's config: git runs `git-credential-tokex` from PATH.
@@ -65,15 +65,8 @@ fn get_all(key: &str) -> Result<Vec<String>> {
     if out.status.code() == Some(1) {
         return Ok(Vec::new());
     }
-    let text = run_ok_output(out, &args)?;
+    let text = stdout_of("git", &args, out)?;
     Ok(text.lines().map(str::to_string).collect())
-}
-
-fn run_ok_output(out: std::process::Output, args: &[String]) -> Result<String> {
-    if out.status.success() {
-        return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
-    }
-    run_ok("git", args)
 }
 
 /// The URLs whose helper is tokex in the global config.
@@ -92,7 +85,7 @@ pub(super) fn in_use() -> Result<Vec<String>> {
     if out.status.code() == Some(1) {
         return Ok(Vec::new());
     }
-    let text = run_ok_output(out, &args)?;
+    let text = stdout_of("git", &args, out)?;
     Ok(text
         .lines()
         .filter_map(|l| l.split_once(' '))

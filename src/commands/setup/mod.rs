@@ -180,7 +180,11 @@ fn run_tool(program: &str, args: &[String]) -> Result<std::process::Output> {
 
 /// `run_tool`, which must succeed.
 fn run_ok(program: &str, args: &[String]) -> Result<String> {
-    let out = run_tool(program, args)?;
+    stdout_of(program, args, run_tool(program, args)?)
+}
+
+/// A finished run's stdout, or its failure in one line.
+fn stdout_of(program: &str, args: &[String], out: std::process::Output) -> Result<String> {
     if !out.status.success() {
         let said = String::from_utf8_lossy(&out.stderr);
         return Err(Error::op(format!(
